@@ -1,0 +1,228 @@
+"""Raw-table loads: one export day of one table from the lake into the warehouse, idempotently.
+
+Shared by every pipeline that lands files and loads them into a warehouse: the factory builds the
+asset, its reconciliation / quarantine / schema checks and its metadata once, from the table contract.
+"""
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    PartitionsDefinition,
+    TableColumn,
+    TableSchema,
+    asset,
+)
+
+from assets.partitions import partition_days
+from contracts.schema import TableContract
+from contracts.shop import export_partition_prefix
+from resources import raw_validation as rv
+from resources.storage import ObjectStore
+from resources.warehouse import QUARANTINE_TABLE, RAW_SCHEMA, RawFile, RawLoadResult, Warehouse
+
+# Above this share of quarantined lines a day is suspicious (the exports' own error rate is ~0.2%).
+QUARANTINE_WARN_SHARE = 0.01
+EXPORT_SUFFIX = ".jsonl.gz"
+
+
+class MissingExportFiles(RuntimeError):
+    """A partition was asked for, but no export file of it has landed."""
+
+
+@dataclass(frozen=True)
+class DayLoad:
+    result: RawLoadResult
+    file_lines: int
+    """Lines in the day's files, counted in Python independently of the engine that loaded them."""
+
+
+def load_export_day(store: ObjectStore, warehouse: Warehouse, contract: TableContract, day: date) -> DayLoad:
+    prefix = export_partition_prefix(contract.name, day.isoformat())
+    objects = [o for o in store.list_objects(prefix) if o.key.endswith(EXPORT_SUFFIX)]
+    if not objects:
+        raise MissingExportFiles(
+            f"no export file of {contract.name} for {day}: nothing matching {prefix}*{EXPORT_SUFFIX} "
+            "has landed; load this day once its export arrives"
+        )
+    with ExitStack() as stack:
+        files = [RawFile(o.key, o.etag, stack.enter_context(store.local_copy(o.key))) for o in objects]
+        result = warehouse.load_raw_partition(contract, day, files)
+        return DayLoad(result, sum(count_lines(f.path) for f in files))
+
+
+def count_lines(path: Path) -> int:
+    """Lines in a (gzipped) text file, counted without the warehouse engine, to reconcile against it."""
+    lines, last = 0, b"\n"
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (OSError, EOFError, zlib.error) as error:
+        raise RuntimeError(f"cannot count lines of {path}: {error}") from error
+    return lines + (last != b"\n")
+
+
+def table_schema(contract: TableContract) -> TableSchema:
+    descriptions = {f.name: f.description for f in contract.fields}
+    return TableSchema(
+        columns=[
+            TableColumn(name, dtype.lower(), description=descriptions.get(name, "lineage: where the row came from"))
+            for name, dtype in rv.warehouse_columns(contract)
+        ]
+    )
+
+
+def _reconciliation(warehouse: Warehouse, contract: TableContract, load: DayLoad) -> dict:
+    """Independent recount after commit: file lines = stored rows + quarantined + duplicates dropped."""
+    result = load.result
+    counts = warehouse.query(
+        f"SELECT (SELECT count(*) FROM {RAW_SCHEMA}.{rv.quote_ident(contract.name)} "
+        "WHERE _export_date = $d) AS stored, "
+        f"(SELECT count(*) FROM {RAW_SCHEMA}.{QUARANTINE_TABLE} "
+        "WHERE source_table = $t AND export_date = $d) AS quarantined",
+        {"d": result.export_date, "t": contract.name},
+    ).iloc[0]
+    stored, quarantined = int(counts["stored"]), int(counts["quarantined"])
+    return {
+        "day": result.export_date.isoformat(),
+        "file_lines": load.file_lines,
+        "stored": stored,
+        "quarantined": quarantined,
+        "duplicates_dropped": result.duplicates_dropped,
+        "balanced": load.file_lines == stored + quarantined + result.duplicates_dropped,
+    }
+
+
+def _checks(
+    warehouse: Warehouse, contract: TableContract, loads: Sequence[DayLoad], key: AssetKey
+) -> Iterator[AssetCheckResult]:
+    recs = [_reconciliation(warehouse, contract, load) for load in loads]
+    results = [load.result for load in loads]
+    yield AssetCheckResult(
+        asset_key=key,
+        check_name="reconciles_with_files",
+        passed=all(r["balanced"] for r in recs),
+        metadata={"days": MetadataValue.json(recs)},
+        description="rows in the files = rows loaded + rows quarantined + duplicates dropped, per day",
+    )
+    lines = sum(r.lines_read for r in results)
+    quarantined = sum(r.quarantined for r in results)
+    share = quarantined / lines if lines else 0.0
+    yield AssetCheckResult(
+        asset_key=key,
+        check_name="quarantine_share",
+        passed=share <= QUARANTINE_WARN_SHARE,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"quarantined": quarantined, "lines": lines, "share": MetadataValue.float(share)},
+        description=f"at most {QUARANTINE_WARN_SHARE:.0%} of lines quarantined",
+    )
+    expected = [(n, t) for n, t in rv.warehouse_columns(contract)]
+    actual = [(n, _canonical_type(t)) for n, t in warehouse.table_columns(RAW_SCHEMA, contract.name)]
+    unknown = sorted({f for r in results for f in r.unknown_fields})
+    drift = [c for c in actual if c not in expected] + [c for c in expected if c not in actual]
+    yield AssetCheckResult(
+        asset_key=key,
+        check_name="schema_matches_contract",
+        passed=not drift and not unknown,
+        severity=AssetCheckSeverity.ERROR if drift else AssetCheckSeverity.WARN,
+        metadata={
+            "columns_not_in_contract_or_missing": MetadataValue.json([list(c) for c in drift]),
+            "fields_in_files_not_in_contract": MetadataValue.json(unknown),
+        },
+        description="the warehouse table and the landed files match the contract's fields",
+    )
+
+
+def _canonical_type(warehouse_type: str) -> str:
+    return {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}.get(warehouse_type.upper(), warehouse_type.upper())
+
+
+def _load_metadata(contract: TableContract, results: Sequence[RawLoadResult]) -> dict:
+    reasons: dict[str, int] = {}
+    for r in results:
+        for reason, n in r.quarantine_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    return {
+        "dagster/row_count": MetadataValue.int(sum(r.rows_loaded for r in results)),
+        "dagster/column_schema": MetadataValue.table_schema(table_schema(contract)),
+        "dagster/table_name": MetadataValue.text(f"{RAW_SCHEMA}.{contract.name}"),
+        "days": MetadataValue.int(len(results)),
+        "lines_read": MetadataValue.int(sum(r.lines_read for r in results)),
+        "quarantined": MetadataValue.int(sum(r.quarantined for r in results)),
+        "duplicates_dropped": MetadataValue.int(sum(r.duplicates_dropped for r in results)),
+        "quarantine_reasons": MetadataValue.json(reasons),
+        "files": MetadataValue.json([f for r in results for f in r.files]),
+    }
+
+
+def build_raw_table_asset(
+    contract: TableContract,
+    *,
+    key: AssetKey,
+    files_asset: AssetKey,
+    partitions_def: PartitionsDefinition,
+    group_name: str,
+    store_resource_key: str,
+    warehouse_resource_key: str,
+    kinds: set[str],
+    pool: str,
+) -> object:
+    """The warehouse raw table of one exported table, loaded one export day (or a range) per run."""
+    check_names = ("reconciles_with_files", "quarantine_share", "schema_matches_contract")
+
+    @asset(
+        key=key,
+        deps=[files_asset],
+        partitions_def=partitions_def,
+        backfill_policy=BackfillPolicy.single_run(),
+        group_name=group_name,
+        kinds=kinds,
+        pool=pool,
+        description=f"{contract.description} Loaded per export day; bad lines go to {RAW_SCHEMA}.{QUARANTINE_TABLE}.",
+        required_resource_keys={store_resource_key, warehouse_resource_key},
+        check_specs=[AssetCheckSpec(name, asset=key) for name in check_names],
+        metadata={"contract": MetadataValue.json(json.loads(_contract_json(contract)))},
+    )
+    def raw_table(context: AssetExecutionContext):
+        store: ObjectStore = getattr(context.resources, store_resource_key)
+        warehouse: Warehouse = getattr(context.resources, warehouse_resource_key)
+        loads = []
+        for day in partition_days(context):
+            load = load_export_day(store, warehouse, contract, day)
+            result = load.result
+            context.log.info(
+                f"{contract.name} {day}: {result.rows_loaded} rows loaded, {result.quarantined} quarantined, "
+                f"{result.duplicates_dropped} duplicates dropped from {len(result.files)} file(s)"
+            )
+            loads.append(load)
+        yield MaterializeResult(metadata=_load_metadata(contract, [load.result for load in loads]))
+        yield from _checks(warehouse, contract, loads, key)
+
+    return raw_table
+
+
+def _contract_json(contract: TableContract) -> str:
+    return json.dumps(
+        {
+            "primary_key": list(contract.primary_key),
+            "version_field": contract.version_field,
+            "fields": {f.name: f.type + ("" if f.required else "?") for f in contract.fields},
+        }
+    )

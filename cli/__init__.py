@@ -1,0 +1,1 @@
+"""Command-line entry points of cumulus (`python -m cli.demo`)."""

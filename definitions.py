@@ -1,0 +1,25 @@
+"""cumulus: settings -> resources -> the pipelines' assets -> global policies, built when loaded."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import kpi
+from assets.policies import apply_global_policies, automation_sensor
+from resources.lanes import build_resources
+from resources.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or load_settings()
+    defs = dg.Definitions(
+        assets=kpi.assets,
+        sensors=[*kpi.sensors, automation_sensor()],
+        resources=build_resources(settings),
+    )
+    return defs.map_resolved_asset_specs(func=apply_global_policies)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,0 +1,92 @@
+"""The KPI dashboard: where the KPI tables are published for people to read.
+
+One interface with a local and a cloud implementation (see ARCHITECTURE.md): locally a self-contained HTML
+report written to a folder; in the cloud, Superset, returning its dashboard URL through the same
+`PublishedDashboard`, so the asset that publishes does not care which one it got.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from dagster import ConfigurableResource
+
+from resources.html_report import render_report
+
+REPORT_FILENAME = "kpi_report.html"
+
+
+# eq=False: DataFrames have no single truth value, so a generated __eq__/__hash__ would only raise.
+@dataclass(frozen=True, eq=False)
+class KpiTables:
+    """The KPI tables read from the warehouse. Money in whole KRW; `cancel_rate` a fraction (0.034 = 3.4%).
+
+    daily:       order_date, gmv, net_revenue, orders, buyers, new_buyers, aov, items_sold, cancel_rate
+    by_category: order_date, category, gmv, items_sold, orders, buyers
+    weekly:      week_start, then the daily measures
+    monthly:     month_start, then the daily measures
+    source:      which tables (and run or snapshot) these were read from; printed in the report footer
+                 instead of a wall-clock time, so an unchanged input republishes unchanged bytes.
+    """
+
+    daily: pd.DataFrame
+    by_category: pd.DataFrame
+    weekly: pd.DataFrame
+    monthly: pd.DataFrame
+    source: str = "the warehouse KPI tables"
+
+
+@dataclass(frozen=True)
+class PublishedDashboard:
+    """Where a published dashboard can be opened, and which charts it shows."""
+
+    url: str  # file:// URL locally; the Superset dashboard URL in the cloud
+    location: str  # a path locally; the dashboard id in the cloud
+    charts: tuple[str, ...]
+
+
+class KpiDashboard(ConfigurableResource, ABC):
+    """Publishes the KPI tables as a dashboard."""
+
+    @abstractmethod
+    def publish(self, tables: KpiTables, title: str) -> PublishedDashboard:
+        """Replace the dashboard's content with these tables; publishing the same tables twice is a no-op
+        for readers."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers (a browser refreshing, a sync job) see the old report or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it 0600; a report is meant to be read by others
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class HtmlReportDashboard(KpiDashboard):
+    """The local dashboard: one HTML file that opens offline, at `<output_dir>/kpi_report.html`."""
+
+    output_dir: str
+
+    def publish(self, tables: KpiTables, title: str) -> PublishedDashboard:
+        rendered = render_report(
+            tables.daily,
+            tables.by_category,
+            tables.weekly,
+            tables.monthly,
+            title=title,
+            generated_from=tables.source,
+        )
+        path = (Path(self.output_dir) / REPORT_FILENAME).resolve()
+        write_atomically(path, rendered.html.encode("utf-8"))
+        return PublishedDashboard(url=path.as_uri(), location=str(path), charts=rendered.charts)

@@ -1,0 +1,232 @@
+"""The warehouse (Snowflake in the cloud): the interface the pipelines use and its DuckDB stand-in.
+
+Raw loads are idempotent per export day: one transaction deletes the day's rows and inserts the day's
+validated, de-duplicated records, and replaces the day's quarantine rows, so a re-run gives identical
+rows and a failure leaves what was loaded before untouched.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from dagster import ConfigurableResource
+
+from contracts.schema import TableContract
+from resources import raw_validation as rv
+
+RAW_SCHEMA = "raw"
+QUARANTINE_TABLE = "quarantine"
+QUARANTINE_COLUMNS = (
+    ("source_table", "VARCHAR"),
+    ("export_date", "DATE"),
+    ("source_key", "VARCHAR"),
+    ("line_number", "BIGINT"),
+    ("reason", "VARCHAR"),
+    ("raw_line", "VARCHAR"),
+)
+
+
+class UnreadableExportFile(RuntimeError):
+    """An export file that cannot be read at all (corrupt gzip, truncated, not text)."""
+
+    def __init__(self, key: str, cause: str) -> None:
+        super().__init__(f"export file {key} is unreadable: {cause}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One landed object, available as a local file for the engine to read."""
+
+    key: str
+    etag: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class RawLoadResult:
+    table: str
+    export_date: date
+    files: tuple[str, ...]
+    lines_read: int
+    rows_loaded: int
+    quarantined: int
+    duplicates_dropped: int
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    unknown_fields: tuple[str, ...] = ()
+
+
+class Warehouse(ConfigurableResource, ABC):
+    """SQL warehouse holding the raw tables and everything dbt builds from them."""
+
+    @abstractmethod
+    def load_raw_partition(self, contract: TableContract, export_date: date, files: Sequence[RawFile]) -> RawLoadResult:
+        """Replace one export day of a raw table with the records of `files`, quarantining bad lines."""
+
+    @abstractmethod
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a read-only query."""
+
+    @abstractmethod
+    def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """(name, type) of a table's columns in order; empty when the table does not exist."""
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    return "lock" in str(error).lower()
+
+
+class DuckDBWarehouse(Warehouse):
+    """A DuckDB file standing in for Snowflake.
+
+    DuckDB lets one process write a file at a time, and a second writer fails at once with a lock
+    error. Connections here are short-lived and retried with jittered backoff for up to
+    `lock_timeout_seconds`, so concurrent runs queue behind each other instead of failing.
+    """
+
+    path: str
+    lock_timeout_seconds: float = 300.0
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            try:
+                con = duckdb.connect(self.path, read_only=read_only)
+                break
+            except duckdb.Error as error:
+                if not _is_lock_conflict(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 2.0)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        if not Path(self.path).exists():
+            raise FileNotFoundError(f"warehouse {self.path} does not exist yet: load some data first")
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or {}).df()
+
+    def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        if not Path(self.path).exists():
+            return []
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = $schema AND table_name = $table ORDER BY ordinal_position",
+                {"schema": schema, "table": table},
+            ).fetchall()
+        return [(name, dtype) for name, dtype in rows]
+
+    def load_raw_partition(self, contract: TableContract, export_date: date, files: Sequence[RawFile]) -> RawLoadResult:
+        with self.connect() as con:
+            _ensure_table(con, RAW_SCHEMA, contract.name, rv.warehouse_columns(contract))
+            _ensure_table(con, RAW_SCHEMA, QUARANTINE_TABLE, list(QUARANTINE_COLUMNS))
+            lines_read = _stage_lines(con, files)
+            con.execute(rv.parse_lines_sql(contract))
+            con.execute(rv.validate_sql(contract))
+            unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql(contract)).fetchall())
+            reasons = dict(
+                con.execute(
+                    "SELECT reason, count(*) FROM _validated WHERE reason IS NOT NULL "
+                    "GROUP BY reason ORDER BY count(*) DESC, reason"
+                ).fetchall()
+            )
+            rows_loaded, quarantined = _replace_partition(con, contract, export_date)
+        return RawLoadResult(
+            table=contract.name,
+            export_date=export_date,
+            files=tuple(f.key for f in files),
+            lines_read=lines_read,
+            rows_loaded=rows_loaded,
+            quarantined=quarantined,
+            duplicates_dropped=lines_read - rows_loaded - quarantined,
+            quarantine_reasons=reasons,
+            unknown_fields=unknown,
+        )
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[tuple[str, str]]) -> None:
+    """Create the table, or add the columns a newer contract introduced (additive evolution only)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {rv.quote_ident(schema)}")
+    target = f"{rv.quote_ident(schema)}.{rv.quote_ident(table)}"
+    ddl = ", ".join(f"{rv.quote_ident(name)} {dtype}" for name, dtype in columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({ddl})")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = $s AND table_name = $t",
+            {"s": schema, "t": table},
+        ).fetchall()
+    }
+    for name, dtype in columns:
+        if name not in existing:
+            con.execute(f"ALTER TABLE {target} ADD COLUMN {rv.quote_ident(name)} {dtype}")
+
+
+# One column per line: \x01 never occurs unescaped in valid JSON, and quoting is off, so every
+# physical line arrives whole; the line number is its position in the (single-threaded) gzip stream.
+_READ_LINES = (
+    "SELECT $key AS source_key, row_number() OVER () AS line_no, line "
+    "FROM read_csv($path, columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', "
+    "header=false, auto_detect=false, compression=$compression, null_padding=true, strict_mode=false)"
+)
+
+
+def _stage_lines(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> int:
+    """Read every file's lines into `_lines`, one file at a time so an unreadable one is named."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _lines (source_key VARCHAR, line_no BIGINT, line VARCHAR)")
+    for f in files:
+        compression = "gzip" if f.key.endswith(".gz") else "none"
+        try:
+            con.execute(
+                f"INSERT INTO _lines {_READ_LINES}",
+                {"key": f.key, "path": str(f.path), "compression": compression},
+            )
+        except duckdb.Error as error:
+            raise UnreadableExportFile(f.key, str(error).splitlines()[0]) from error
+    return con.execute("SELECT count(*) FROM _lines").fetchone()[0]
+
+
+def _replace_partition(con: duckdb.DuckDBPyConnection, contract: TableContract, export_date: date) -> tuple[int, int]:
+    """Swap the export day's rows and quarantine entries in one transaction."""
+    target = f"{RAW_SCHEMA}.{rv.quote_ident(contract.name)}"
+    quarantine = f"{RAW_SCHEMA}.{QUARANTINE_TABLE}"
+    day = {"export_date": export_date}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {target} WHERE _export_date = $export_date", day)
+        con.execute(f"INSERT INTO {target} BY NAME {rv.latest_versions_sql(contract)}", day)
+        con.execute(
+            f"DELETE FROM {quarantine} WHERE source_table = $table AND export_date = $export_date",
+            {**day, "table": contract.name},
+        )
+        con.execute(
+            f"INSERT INTO {quarantine} SELECT $table, $export_date, source_key, line_no, reason, line "
+            "FROM _validated WHERE reason IS NOT NULL ORDER BY source_key, line_no",
+            {**day, "table": contract.name},
+        )
+        loaded = con.execute(f"SELECT count(*) FROM {target} WHERE _export_date = $export_date", day)
+        rows_loaded = loaded.fetchone()[0]
+        quarantined = con.execute("SELECT count(*) FROM _validated WHERE reason IS NOT NULL").fetchone()[0]
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return rows_loaded, quarantined

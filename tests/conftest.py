@@ -1,0 +1,83 @@
+"""Shared fixtures: an isolated cumulus home per lane, built the way `definitions.py` builds it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from cli.runs import materialize_all_for_days, materialize_range
+from definitions import build_definitions
+from resources.settings import Settings
+from resources.storage import LocalObjectStore
+from resources.warehouse import DuckDBWarehouse
+
+
+@dataclass
+class Lane:
+    """One local deployment: its settings, definitions, Dagster instance, bucket and warehouse."""
+
+    settings: Settings
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+
+    @property
+    def lake(self) -> LocalObjectStore:
+        return self.defs.resources["s3"]
+
+    @property
+    def warehouse(self) -> DuckDBWarehouse:
+        return self.defs.resources["snowflake"]
+
+    def daily_keys(self) -> list[dg.AssetKey]:
+        graph = self.defs.resolve_asset_graph()
+        return [
+            k
+            for k in graph.materializable_asset_keys
+            if isinstance(graph.get(k).partitions_def, dg.DailyPartitionsDefinition)
+        ]
+
+    def run_days(
+        self, first: date, last: date | None = None, keys: list[dg.AssetKey] | None = None, raise_on_error: bool = True
+    ) -> dg.ExecuteInProcessResult:
+        last = last or first
+        keys = keys or self.daily_keys()
+        return materialize_range(self.defs, self.instance, keys, first.isoformat(), last.isoformat(), raise_on_error)
+
+    def run_everything(self, first: date, last: date):
+        return materialize_all_for_days(self.defs, self.instance, first, last)
+
+    def table(self, name: str, order_by: str) -> pd.DataFrame:
+        return self.warehouse.query(f"SELECT * FROM {name} ORDER BY {order_by}").reset_index(drop=True)
+
+
+@pytest.fixture
+def make_lane(tmp_path_factory) -> Iterator:
+    instances = []
+
+    def make(name: str = "lane", home: Path | None = None) -> Lane:
+        home = home or tmp_path_factory.mktemp(name)
+        instance = dg.DagsterInstance.ephemeral()
+        instances.append(instance)
+        return Lane(Settings(env="local", home=home), build_definitions(Settings(env="local", home=home)), instance)
+
+    yield make
+    for instance in instances:
+        instance.dispose()
+
+
+def step_failures(result: dg.ExecuteInProcessResult) -> str:
+    """The error messages (with causes) of a run's failed steps, as one string to match against."""
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                messages.append(error.message)
+                error = error.cause
+    return "\n".join(messages)

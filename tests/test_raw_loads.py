@@ -1,0 +1,138 @@
+"""Raw loads under bad input: quarantine with reasons, latest version wins, unreadable and missing files
+fail their partition naming the file without losing what was loaded, and re-runs are idempotent."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from assets.kpi import raw_table_key
+from contracts.shop import ORDERS, export_file_key
+from resources.warehouse import DuckDBWarehouse, RawFile
+from tests.conftest import step_failures
+
+DAY = date(2026, 11, 3)
+ORDER = {
+    "order_id": 1,
+    "customer_id": 5,
+    "channel": "web",
+    "status": "paid",
+    "placed_at": "2026-11-03T10:00:00+09:00",
+    "updated_at": "2026-11-03T10:00:00+09:00",
+    "subtotal_amount": 10000,
+    "discount_amount": 0,
+    "shipping_fee": 3000,
+    "total_amount": 13000,
+    "promo_code": None,
+}
+ORDERS_KEY = [raw_table_key("orders")]
+
+
+def jsonl_gz(*lines: str) -> bytes:
+    return gzip.compress(("\n".join(lines) + "\n").encode())
+
+
+def order(**changes) -> str:
+    return json.dumps({**ORDER, **changes})
+
+
+@pytest.fixture
+def lane(make_lane):
+    return make_lane()
+
+
+def test_malformed_lines_are_quarantined_with_file_line_and_a_reason_citing_the_contract(lane):
+    lane.lake.write_bytes(
+        export_file_key("orders", "2026-11-03", 0),
+        jsonl_gz(
+            order(), '{"order_id": 2', order(order_id=3, status="shipped"), order(order_id=4, subtotal_amount="x")
+        ),
+    )
+    result = lane.run_days(DAY, keys=ORDERS_KEY)
+    quarantine = lane.table("raw.quarantine", "line_number")
+    assert list(quarantine["line_number"]) == [2, 3, 4]
+    assert list(quarantine["reason"]) == [
+        "not valid JSON",
+        'orders.status: not one of paid|cancelled|refunded, got "shipped"',
+        'orders.subtotal_amount: expected bigint, got "x"',
+    ]
+    assert set(quarantine["source_key"]) == {export_file_key("orders", "2026-11-03", 0)}
+    metadata = result.asset_materializations_for_node("snowflake__raw__orders")[0].metadata
+    assert metadata["quarantined"].value == 3 and metadata["dagster/row_count"].value == 1
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert checks["reconciles_with_files"].passed
+    assert not checks["quarantine_share"].passed  # 3 of 4 lines is far above the 1% warning level
+
+
+def test_the_latest_version_of_a_key_wins_and_exact_duplicates_are_dropped(lane):
+    cancelled = order(status="cancelled", updated_at="2026-11-03T12:00:00+09:00")
+    lane.lake.write_bytes(export_file_key("orders", "2026-11-03", 0), jsonl_gz(order(), cancelled, order()))
+    result = lane.run_days(DAY, keys=ORDERS_KEY)
+    rows = lane.table("raw.orders", "order_id")
+    assert list(rows["status"]) == ["cancelled"]
+    metadata = result.asset_materializations_for_node("snowflake__raw__orders")[0].metadata
+    assert metadata["duplicates_dropped"].value == 2
+
+
+def test_an_unreadable_file_fails_its_partition_naming_the_file_and_loses_nothing(lane):
+    good_key, bad_key = export_file_key("orders", "2026-11-03", 0), export_file_key("orders", "2026-11-03", 1)
+    lane.lake.write_bytes(good_key, jsonl_gz(order()))
+    lane.run_days(DAY, keys=ORDERS_KEY)
+    before = lane.table("raw.orders", "order_id")
+    lane.lake.write_bytes(bad_key, jsonl_gz(order(order_id=2))[:30])  # a truncated upload
+    result = lane.run_days(DAY, keys=ORDERS_KEY, raise_on_error=False)
+    assert not result.success
+    assert f"export file {bad_key} is unreadable" in step_failures(result)
+    assert lane.table("raw.orders", "order_id").equals(before)
+    lane.lake.write_bytes(bad_key, jsonl_gz(order(order_id=2)))  # the corrected re-delivery
+    assert lane.run_days(DAY, keys=ORDERS_KEY).success
+    assert list(lane.table("raw.orders", "order_id")["order_id"]) == [1, 2]
+
+
+def test_a_day_without_export_files_fails_naming_what_is_missing(lane):
+    result = lane.run_days(DAY, keys=ORDERS_KEY, raise_on_error=False)
+    assert not result.success
+    assert "no export file of orders for 2026-11-03" in step_failures(result)
+    assert "shop/orders/dt=2026-11-03/" in step_failures(result)
+
+
+def test_a_partition_key_outside_the_partitions_is_refused_clearly(lane):
+    with pytest.raises(Exception, match="2019-01-01"):
+        lane.run_days(date(2019, 1, 1), keys=ORDERS_KEY)
+
+
+def test_rerunning_a_day_gives_identical_rows_and_quarantine(lane):
+    lane.lake.write_bytes(export_file_key("orders", "2026-11-03", 0), jsonl_gz(order(), "{", order(order_id=7)))
+    lane.run_days(DAY, keys=ORDERS_KEY)
+    first = (lane.table("raw.orders", "order_id"), lane.table("raw.quarantine", "line_number"))
+    lane.run_days(DAY, keys=ORDERS_KEY)
+    assert lane.table("raw.orders", "order_id").equals(first[0])
+    assert lane.table("raw.quarantine", "line_number").equals(first[1])
+
+
+def _load_in_another_process(path: str, file: str, order_id: int) -> int:
+    warehouse = DuckDBWarehouse(path=path)
+    key = f"shop/orders/dt=2026-11-0{order_id}/part-0000.jsonl.gz"
+    day = date(2026, 11, order_id)
+    return warehouse.load_raw_partition(ORDERS, day, [RawFile(key, "etag", Path(file))]).rows_loaded
+
+
+def test_concurrent_loads_from_separate_processes_wait_for_the_lock_instead_of_failing(tmp_path):
+    path = str(tmp_path / "wh.duckdb")
+    files = []
+    for i in range(1, 7):
+        file = tmp_path / f"orders-{i}.jsonl.gz"
+        file.write_bytes(jsonl_gz(*(order(order_id=i * 1000 + n) for n in range(2000))))
+        files.append((path, str(file), i))
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        loaded = pool.starmap(_load_in_another_process, files)
+    assert loaded == [2000] * 6
+    counts = DuckDBWarehouse(path=path).query(
+        "SELECT _export_date, count(*) AS n FROM raw.orders GROUP BY 1 ORDER BY 1"
+    )
+    assert list(counts["n"]) == [2000] * 6
