@@ -6,7 +6,7 @@ asset definition has one partitions definition. Each takes a partition range in 
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from dagster import (
@@ -15,11 +15,17 @@ from dagster import (
     AssetSpec,
     AutomationCondition,
     BackfillPolicy,
+    MetadataValue,
+    Output,
     PartitionsDefinition,
+    TableColumn,
+    TableSchema,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.partitions import window_dates
+from resources.raw_validation import quote_ident
+from resources.warehouse import Warehouse
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -49,6 +55,33 @@ def window_vars(context: AssetExecutionContext) -> dict[str, str]:
     return {"min_date": first.isoformat(), "max_date": last.isoformat()}
 
 
+def table_stats(warehouse: Warehouse, schema: str, table: str) -> dict[str, MetadataValue]:
+    """Standard row-count and column-schema metadata, read from the warehouse itself."""
+    columns = warehouse.table_columns(schema, table)
+    count = warehouse.query(f"SELECT count(*) AS n FROM {quote_ident(schema)}.{quote_ident(table)}").iloc[0]["n"]
+    return {
+        "dagster/row_count": MetadataValue.int(int(count)),
+        "dagster/column_schema": MetadataValue.table_schema(
+            TableSchema(columns=[TableColumn(name, dtype.lower()) for name, dtype in columns])
+        ),
+    }
+
+
+def with_table_stats(context: AssetExecutionContext, events: Iterable[Any], warehouse: Warehouse) -> Iterator[Any]:
+    """dbt's events, each model output enriched with its table's row count and schema.
+
+    Replayed after dbt exits, in their original order: the local warehouse is a DuckDB file that the
+    dbt process holds open for writing while it runs, so it cannot be queried before.
+    """
+    held = list(events)
+    for event in held:
+        if isinstance(event, Output):
+            key = context.asset_key_for_output(event.output_name)
+            yield event.with_metadata({**event.metadata, **table_stats(warehouse, key.path[-2], key.path[-1])})
+        else:
+            yield event
+
+
 def build_dbt_models(
     *,
     name: str,
@@ -57,6 +90,7 @@ def build_dbt_models(
     partitions_def: PartitionsDefinition,
     translator: DagsterDbtTranslator,
     pool: str,
+    warehouse_resource_key: str,
 ):
     @dbt_assets(
         name=name,
@@ -67,9 +101,12 @@ def build_dbt_models(
         backfill_policy=BackfillPolicy.single_run(),
         dagster_dbt_translator=translator,
         pool=pool,
+        required_resource_keys={"dbt", warehouse_resource_key},
     )
-    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_models(context: AssetExecutionContext):
+        dbt: DbtCliResource = context.resources.dbt
+        warehouse: Warehouse = getattr(context.resources, warehouse_resource_key)
         args = ["build", "--vars", json.dumps(window_vars(context))]
-        yield from dbt.cli(args, context=context).stream()
+        yield from with_table_stats(context, dbt.cli(args, context=context).stream(), warehouse)
 
     return dbt_models

@@ -89,6 +89,7 @@ dbt_models = [
         partitions_def=partitions,
         translator=_translator,
         pool=WAREHOUSE_POOL,
+        warehouse_resource_key=WAREHOUSE,
     )
     for tag, partitions in (("daily", daily_partitions), ("weekly", weekly_partitions), ("monthly", monthly_partitions))
 ]

@@ -7,6 +7,7 @@ runs, the landed files and the materialized partitions in the UI.
 from __future__ import annotations
 
 import argparse
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import date, timedelta
 
 import dagster as dg
@@ -45,10 +46,20 @@ def main(argv: list[str] | None = None) -> None:
         defs.resources["s3"], args.start, args.days, ShopConfig(seed=args.seed, orders_per_day=args.orders_per_day)
     )
     print(f"generated {len(report.files)} export files for {args.start}..{last} in {report.seconds:.1f}s")
-    with dg.DagsterInstance.get() as instance:
-        print(f"recorded {record_landed_files(defs, instance)} landed file versions")
-        for result in materialize_all_for_days(defs, instance, args.start, last):
-            print(f"run {result.run_id[:8]}: {len(result.get_asset_materialization_events())} materializations")
+    log_path = settings.home / "demo.log"
+    print(f"running the KPI pipeline for {args.start}..{last} (run logs: {log_path})")
+    with dg.DagsterInstance.get() as instance, open(log_path, "w") as log, redirect_stdout(log), redirect_stderr(log):
+        landed = record_landed_files(defs, instance)
+        results = materialize_all_for_days(defs, instance, args.start, last)
+    print(f"recorded {landed} landed file versions as materializations of the s3/shop/* assets")
+    for result in results:
+        events = result.get_asset_materialization_events()
+        checks = result.get_asset_check_evaluations()
+        failed = [c.check_name for c in checks if not c.passed]
+        print(
+            f"run {result.run_id[:8]}: {len(events)} partition materializations, {len(checks)} checks"
+            + (f", failed: {', '.join(failed)}" if failed else ", all passed")
+        )
 
     warehouse = defs.resources["snowflake"]
     kpis = warehouse.query(

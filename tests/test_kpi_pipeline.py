@@ -68,6 +68,8 @@ def daily_lane(source, tmp_path_factory):
     for day in [FIRST + timedelta(days=i) for i in range(DAYS)]:
         deliver(store, lane.lake, [f.key for f in report.files if f.day == day and not f.late])
         assert lane.run_days(day).success
+        if day == FIRST:
+            lane.first_day_as_first_reported = lane.table("kpi.kpi_daily_sales", "order_date").iloc[0]
         late = [f.key for f in report.files if f.late and f.last_modified <= _delivered_by(report, day)]
         if late and not getattr(lane, "_late_done", False):
             deliver(store, lane.lake, late)
@@ -98,6 +100,7 @@ def range_lane(source, tmp_path_factory):
     deliver(store, lane.lake, [f.key for f in report.files])
     results = lane.run_everything(FIRST, LAST)
     assert all(r.success for r in results)
+    lane.results = results
     yield lane
     lane.instance.dispose()
 
@@ -119,6 +122,15 @@ def test_daily_kpis_equal_an_independent_computation_from_the_raw_files(range_la
         ), row.order_date
         assert float(row.aov) == pytest.approx(want.aov, abs=0.005)  # stored rounded to 2 places
         assert float(row.cancel_rate) == pytest.approx(want.cancel_rate, abs=5e-5)  # stored rounded to 4 places
+
+
+def test_past_days_are_restated_when_later_exports_carry_cancellations_and_refunds(daily_lane, source):
+    store, _ = source
+    reported = daily_lane.first_day_as_first_reported
+    restated = daily_lane.table("kpi.kpi_daily_sales", "order_date").iloc[0]
+    assert reported["order_date"] == restated["order_date"] == pd.Timestamp(FIRST)
+    assert restated["net_revenue"] < reported["net_revenue"]  # refunds arrived days later
+    assert restated["net_revenue"] == daily_kpis(store)[FIRST].net_revenue
 
 
 def test_range_backfill_in_one_run_equals_day_by_day_runs_with_a_late_file(daily_lane, range_lane):
@@ -162,3 +174,19 @@ def test_dashboard_report_is_published_with_the_kpis(range_lane):
     html = (range_lane.settings.reports_dir / "kpi_report.html").read_text()
     last = range_lane.table("kpi.kpi_daily_sales", "order_date").iloc[-1]
     assert f"{int(last['gmv']):,}" in html
+
+
+def test_every_warehouse_write_records_row_count_and_column_schema(range_lane):
+    materializations = [m for r in range_lane.results for m in r.get_asset_materialization_events()]
+    seen = set()
+    for event in materializations:
+        materialization = event.event_specific_data.materialization
+        key = materialization.asset_key
+        if key.path[0] != "snowflake":
+            continue
+        seen.add(key.path[-1])
+        metadata = materialization.metadata
+        schema, table = key.path[-2], key.path[-1]
+        assert metadata["dagster/row_count"].value == len(range_lane.table(f"{schema}.{table}", "1")), key
+        assert {c.name for c in metadata["dagster/column_schema"].value.columns} >= {"_export_date"} or schema != "raw"
+    assert {"orders", "fct_orders", "kpi_daily_sales", "kpi_weekly_sales", "kpi_monthly_sales"} <= seen
