@@ -7,6 +7,7 @@ with the other pipelines.
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetSelection,
     DefaultSensorStatus,
     MaterializeResult,
     MetadataValue,
@@ -138,6 +139,7 @@ def route_shop_export(key: str) -> LandingRoute | None:
     name="shop_exports_sensor",
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
+    target=AssetSelection.assets(*(raw_table_key(c.name) for c in SHOP_TABLES)),
     description=f"Watches `{SOURCE}/` for new or re-delivered export files and loads their day-partitions.",
 )
 def shop_exports_sensor(context: SensorEvaluationContext, s3: ObjectStore) -> SensorResult | SkipReason:

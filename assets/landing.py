@@ -14,6 +14,7 @@ late file for a past day sorts before today's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from dagster import (
     AssetKey,
     AssetMaterialization,
+    AssetRecordsFilter,
     AssetSpec,
+    DagsterInstance,
     MetadataValue,
     PartitionsDefinition,
     RunRequest,
@@ -35,6 +38,7 @@ from dagster import (
 from resources.storage import ObjectStore, StoredObject
 
 OVERLAP = timedelta(minutes=10)
+LOADED_FILE_VERSIONS = "file_versions"  # metadata of a load: the `key@etag` of every file it read
 DAY_PARTITION_IN_KEY = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 
 
@@ -50,7 +54,7 @@ class LandingRoute:
 @dataclass
 class LandingCursor:
     watermark: datetime
-    recent: dict[str, datetime]  # object version -> last_modified, for versions within OVERLAP
+    recent: dict[str, datetime]  # deliveries (key, etag, last_modified) within OVERLAP of the watermark
 
     @classmethod
     def parse(cls, raw: str | None) -> LandingCursor:
@@ -67,11 +71,11 @@ class LandingCursor:
         return json.dumps({"watermark": self.watermark.isoformat(), "recent": recent})
 
     def is_new(self, obj: StoredObject) -> bool:
-        return obj.last_modified >= self.watermark - OVERLAP and obj.version not in self.recent
+        return obj.last_modified >= self.watermark - OVERLAP and obj.delivery not in self.recent
 
     def advance(self, handled: Sequence[StoredObject]) -> LandingCursor:
         watermark = max([self.watermark, *(o.last_modified for o in handled)])
-        recent = {**self.recent, **{o.version: o.last_modified for o in handled}}
+        recent = {**self.recent, **{o.delivery: o.last_modified for o in handled}}
         return LandingCursor(watermark, {v: t for v, t in recent.items() if t >= watermark - OVERLAP})
 
 
@@ -102,6 +106,41 @@ def file_materialization(route: LandingRoute, obj: StoredObject) -> AssetMateria
     )
 
 
+class LoadedVersions:
+    """The file versions the latest load of each partition read, looked up once per partition and tick.
+
+    Run keys de-duplicate what this sensor itself requested while its loads are queued; this also covers
+    loads it never requested (a backfill or `make demo` that ran before the sensor first ticked).
+    """
+
+    def __init__(self, instance: DagsterInstance) -> None:
+        self._instance = instance
+        self._cache: dict[tuple[AssetKey, str], frozenset[str]] = {}
+
+    def of(self, route: LandingRoute) -> frozenset[str]:
+        slot = (route.load_asset, route.partition_key)
+        if slot not in self._cache:
+            self._cache[slot] = self._latest(*slot)
+        return self._cache[slot]
+
+    def _latest(self, asset_key: AssetKey, partition: str) -> frozenset[str]:
+        records = self._instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+        ).records
+        if not records or records[0].asset_materialization is None:
+            return frozenset()
+        versions = records[0].asset_materialization.metadata.get(LOADED_FILE_VERSIONS)
+        return frozenset(versions.value) if versions is not None else frozenset()
+
+
+def run_key(obj: StoredObject, loaded_before: frozenset[str]) -> str:
+    """The object version, plus what its partition held before: a re-delivery of content that is already
+    requested or loaded maps to an existing key (Dagster skips it), while a key that goes back to an
+    earlier content (v1, v2, then v1 again) gets a new one, because the partition then holds v2."""
+    state = hashlib.sha1("\n".join(sorted(loaded_before)).encode()).hexdigest()[:12]
+    return f"{obj.version}|{state}"
+
+
 def landing_tick(
     context: SensorEvaluationContext,
     store: ObjectStore,
@@ -120,16 +159,20 @@ def landing_tick(
     fresh = new_objects(store.list_objects(prefix, page_size=page_size), cursor, budget)
     if not fresh:
         return SkipReason(f"no new files under {prefix}")
+    loaded = LoadedVersions(context.instance)
     events, requests = [], []
     for obj in fresh:
         target = route(obj.key)
         if target is None:
             context.log.warning(f"ignoring {obj.key}: not an export file of a known partition")
             continue
+        already_loaded = loaded.of(target)
+        if obj.version in already_loaded:
+            continue  # e.g. files a backfill already loaded before this sensor first saw them
         events.append(file_materialization(target, obj))
         requests.append(
             RunRequest(
-                run_key=obj.version,
+                run_key=run_key(obj, already_loaded),
                 asset_selection=[target.load_asset],
                 partition_key=target.partition_key,
                 tags={"cumulus/trigger_file": obj.key, "cumulus/trigger_etag": obj.etag},

@@ -28,6 +28,7 @@ from dagster import (
     asset,
 )
 
+from assets.landing import LOADED_FILE_VERSIONS
 from assets.partitions import partition_days
 from contracts.schema import TableContract
 from contracts.shop import export_partition_prefix
@@ -49,6 +50,8 @@ class DayLoad:
     result: RawLoadResult
     file_lines: int
     """Lines in the day's files, counted in Python independently of the engine that loaded them."""
+    file_versions: tuple[str, ...]
+    """`key@etag` of every file loaded: the landing sensor skips versions a load already contains."""
 
 
 def load_export_day(store: ObjectStore, warehouse: Warehouse, contract: TableContract, day: date) -> DayLoad:
@@ -62,7 +65,7 @@ def load_export_day(store: ObjectStore, warehouse: Warehouse, contract: TableCon
     with ExitStack() as stack:
         files = [RawFile(o.key, o.etag, stack.enter_context(store.local_copy(o.key))) for o in objects]
         result = warehouse.load_raw_partition(contract, day, files)
-        return DayLoad(result, sum(count_lines(f.path) for f in files))
+        return DayLoad(result, sum(count_lines(f.path) for f in files), tuple(o.version for o in objects))
 
 
 def count_lines(path: Path) -> int:
@@ -154,7 +157,8 @@ def _canonical_type(warehouse_type: str) -> str:
     return {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}.get(warehouse_type.upper(), warehouse_type.upper())
 
 
-def _load_metadata(contract: TableContract, results: Sequence[RawLoadResult]) -> dict:
+def _load_metadata(contract: TableContract, loads: Sequence[DayLoad]) -> dict:
+    results = [load.result for load in loads]
     reasons: dict[str, int] = {}
     for r in results:
         for reason, n in r.quarantine_reasons.items():
@@ -168,7 +172,7 @@ def _load_metadata(contract: TableContract, results: Sequence[RawLoadResult]) ->
         "quarantined": MetadataValue.int(sum(r.quarantined for r in results)),
         "duplicates_dropped": MetadataValue.int(sum(r.duplicates_dropped for r in results)),
         "quarantine_reasons": MetadataValue.json(reasons),
-        "files": MetadataValue.json([f for r in results for f in r.files]),
+        LOADED_FILE_VERSIONS: MetadataValue.json([v for load in loads for v in load.file_versions]),
     }
 
 
@@ -212,7 +216,7 @@ def build_raw_table_asset(
                 f"{result.duplicates_dropped} duplicates dropped from {len(result.files)} file(s)"
             )
             loads.append(load)
-        yield MaterializeResult(metadata=_load_metadata(contract, [load.result for load in loads]))
+        yield MaterializeResult(metadata=_load_metadata(contract, loads))
         yield from _checks(warehouse, contract, loads, key)
 
     return raw_table

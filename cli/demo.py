@@ -55,11 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     for result in results:
         events = result.get_asset_materialization_events()
         checks = result.get_asset_check_evaluations()
-        failed = [c.check_name for c in checks if not c.passed]
-        print(
-            f"run {result.run_id[:8]}: {len(events)} partition materializations, {len(checks)} checks"
-            + (f", failed: {', '.join(failed)}" if failed else ", all passed")
-        )
+        failed = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+        warned = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.WARN]
+        print(f"run {result.run_id[:8]}: {len(events)} partition materializations, {len(checks)} checks")
+        for label, names in (("FAILED", failed), ("warnings", warned)):
+            if names:
+                print(f"  {label}: {', '.join(names)}")
 
     warehouse = defs.resources["snowflake"]
     kpis = warehouse.query(

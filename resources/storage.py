@@ -36,6 +36,11 @@ class StoredObject:
         """Identifies this content of this key: a re-delivery with the same bytes has the same version."""
         return f"{self.key}@{self.etag}"
 
+    @property
+    def delivery(self) -> str:
+        """Identifies this upload: a re-delivery of the same bytes is another delivery of the same version."""
+        return f"{self.version}@{self.last_modified.isoformat()}"
+
 
 class ObjectStore(ConfigurableResource, ABC):
     """A bucket of objects addressed by key."""
