@@ -1,12 +1,13 @@
 """Landed files: external raw-file assets and the new-file sensor that records them and requests loads.
 
-The sensor lists a prefix page by page, finds object versions it has not handled yet, records a
-materialization of the raw-file asset's partition for each (key, etag, size, last-modified in the
+The sensor lists a prefix page by page and finds the deliveries (key, etag, last-modified) it has not
+handled yet. For each whose content (key@etag) the partition's latest load has not read already, it
+records a materialization of the raw-file asset's partition (key, etag, size and last-modified in the
 metadata, so the UI shows which file version fed which load) and requests a load of that partition
-with the object version as run key: a corrected re-upload (new etag) reruns, an identical re-delivery
-(same etag) is de-duplicated by Dagster.
+with the object version in the run key: a corrected re-upload (new etag) reruns, an identical
+re-delivery does not (already loaded, or the same run key while its load is queued).
 
-Cursor: a watermark on last_modified plus the versions seen within `OVERLAP` before it, because
+Cursor: a watermark on last_modified plus the deliveries seen within `OVERLAP` before it, because
 listings are eventually consistent and timestamps coarse (S3: one second), so an object can appear
 late with a last_modified at or just behind the watermark; keys alone cannot order arrivals, since a
 late file for a past day sorts before today's.

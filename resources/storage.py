@@ -127,6 +127,11 @@ class LocalObjectStore(ObjectStore):
         keys = [k for k in self._keys_under(prefix) if k > start_after][:page_size]
         return [self._describe(k, self._path(k)) for k in keys]
 
+    def list_objects(self, prefix: str, page_size: int = 1000) -> Iterator[StoredObject]:
+        """One walk of the folder, not one per page: a local listing has no page limit to respect."""
+        for key in self._keys_under(prefix):
+            yield self._describe(key, self._path(key))
+
     def read_bytes(self, key: str) -> bytes:
         path = self._path(key)
         if not path.is_file():

@@ -1,0 +1,124 @@
+"""Emulator servers for the cloud-lane tests, each on a free port of 127.0.0.1 (no pytest in here).
+
+Every emulator runs in its own session (`start_new_session=True`) so stopping it stops its whole process
+tree, and is stopped with SIGTERM first, then SIGKILL if it does not exit in time. Nothing here points
+anywhere but 127.0.0.1, and no credentials but the fake ones below are used.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+HOST = "127.0.0.1"
+FAKE_AWS_REGION = "ap-northeast-2"
+# Any values do for moto; passed to clients explicitly rather than put into os.environ.
+FAKE_AWS_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": FAKE_AWS_REGION,
+}
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def venv_executable(name: str) -> str:
+    """A console script installed next to the running interpreter (the project venv's bin/)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise EmulatorError(f"{name} not found next to {sys.executable}; is the dev dependency group installed?")
+    return str(path)
+
+
+def wait_until_answering(url: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+    """Poll `url` until any HTTP answer comes back; fail early if the process dies."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise EmulatorError(f"emulator exited with {process.returncode} before answering {url}:\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # an HTTP error status is still an answer
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise EmulatorError(f"emulator did not answer {url} within {timeout:.0f} s:\n{_tail(log)}")
+        time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen, timeout: float = 5.0) -> None:
+    """SIGTERM the emulator's session, then SIGKILL it if it has not exited after `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+@contextmanager
+def server_process(
+    argv: list[str], ready_url: str, *, env: Mapping[str, str] | None = None, startup_timeout: float = 30.0
+) -> Iterator[subprocess.Popen]:
+    """Run `argv` in its own session with output to a temp log, wait for `ready_url`, stop it on exit."""
+    with tempfile.TemporaryDirectory(prefix="cumulus-emulator-") as tmp:
+        log = Path(tmp) / "server.log"
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+            )
+            try:
+                wait_until_answering(ready_url, process, startup_timeout, log)
+                yield process
+            finally:
+                stop(process)
+
+
+@contextmanager
+def moto_server(port: int | None = None) -> Iterator[str]:
+    """A moto S3 (and all-AWS) server on 127.0.0.1; yields its endpoint URL, e.g. http://127.0.0.1:PORT."""
+    port = port or free_port()
+    endpoint = f"http://{HOST}:{port}"
+    argv = [venv_executable("moto_server"), "-H", HOST, "-p", str(port)]
+    with server_process(argv, f"{endpoint}/moto-api/", env=FAKE_AWS_ENV):
+        yield endpoint
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
