@@ -17,7 +17,7 @@ DEMO_START ?= 2026-11-02
 DEMO_DAYS ?= 14
 DEMO_ORDERS_PER_DAY ?= 400
 
-.PHONY: install manifest demo test dev lint instance clean backfill
+.PHONY: install manifest demo test dev lint instance clean backfill bench
 
 # The virtual environment, rebuilt when the lock changes. uv itself is pinned in the lock's dev group.
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -57,3 +57,9 @@ clean:
 backfill: manifest instance
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
 	$(PY) -m cli.backfill --from $(FROM) --to $(TO)
+
+# Benchmarks at scale (minutes; not part of `make test`): writes docs/BENCHMARKS.md.
+BENCH_SCALES ?= 1000000,5000000,20000000
+BENCH_REPEATS ?= 3
+bench: manifest
+	$(PY) -m bench --scales $(BENCH_SCALES) --repeats $(BENCH_REPEATS)

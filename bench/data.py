@@ -1,0 +1,56 @@
+"""Benchmark data: one day of shop exports at a given number of order lines, made by the generator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from contracts.shop import export_partition_prefix
+from generator.faults import FaultConfig
+from generator.shop import ShopConfig, generate_shop_exports
+from resources.storage import LocalObjectStore
+
+BENCH_DAY = date(2026, 11, 3)
+ITEMS_PER_ORDER = 2.4  # measured on the generator's output: ~938k lines from 391k orders
+
+
+@dataclass(frozen=True)
+class DayExport:
+    lake: Path
+    day: date
+    order_item_files: tuple[Path, ...]
+
+    @property
+    def lines(self) -> int:
+        return sum(_gzip_lines(p) for p in self.order_item_files)
+
+    @property
+    def compressed_mb(self) -> float:
+        return sum(p.stat().st_size for p in self.order_item_files) / 1e6
+
+
+def _gzip_lines(path: Path) -> int:
+    from assets.loading import count_lines
+
+    return count_lines(path)
+
+
+def day_export(root: Path, order_lines: int, seed: int = 7) -> DayExport:
+    """Generate (once; reused by later runs) the exports of one day with about `order_lines` item lines."""
+    lake = root / f"lines-{order_lines}-seed-{seed}" / "lake"
+    marker = lake.parent / "complete"
+    if not marker.exists():
+        store = LocalObjectStore(root=str(lake))
+        # No malformed lines: the baselines (bare read_json, pandas) cannot read a file that has one, and
+        # the comparison must be on identical input. Duplicates stay (1%), so de-duplication is measured.
+        config = ShopConfig(
+            seed=seed,
+            orders_per_day=order_lines / ITEMS_PER_ORDER,
+            world_start=BENCH_DAY,
+            faults=FaultConfig(malformed_rate=0.0),
+        )
+        generate_shop_exports(store, BENCH_DAY, 1, config)
+        marker.write_text("ok\n")
+    prefix = lake / export_partition_prefix("order_items", BENCH_DAY.isoformat())
+    return DayExport(lake, BENCH_DAY, tuple(sorted(prefix.glob("*.jsonl.gz"))))

@@ -1,0 +1,65 @@
+"""Run a measured function in a fresh process: wall time and that process's peak memory (max RSS)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The median of several samples of one measurement."""
+
+    name: str
+    samples: tuple[Sample, ...]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(s.peak_rss_mb for s in self.samples)
+
+
+def _child(
+    target: Callable[..., Any], args: tuple, setup: Callable[..., Any] | None, queue: multiprocessing.Queue
+) -> None:
+    prepared = (setup(*args),) if setup is not None else ()
+    began = time.perf_counter()
+    target(*args, *prepared)
+    elapsed = time.perf_counter() - began
+    queue.put(Sample(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def sample(target: Callable[..., Any], *args: Any, setup: Callable[..., Any] | None = None) -> Sample:
+    """One run of `target(*args)` in a spawned process (a clean heap, so its peak RSS is its own).
+
+    `setup(*args)`, if given, runs first and untimed (imports, building definitions: a code server does
+    that once, not per run); its result is passed to `target` as a last argument.
+    """
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(target, args, setup, queue))
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"benchmark {target.__name__} failed with exit code {process.exitcode}")
+    return queue.get(timeout=5)
+
+
+def figure(
+    name: str, repeats: int, target: Callable[..., Any], *args: Any, setup: Callable[..., Any] | None = None
+) -> Figure:
+    return Figure(name, tuple(sample(target, *args, setup=setup) for _ in range(repeats)))
