@@ -24,7 +24,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.partitions import window_dates
-from resources.raw_validation import quote_ident
+from resources.raw_validation import safe_ident
 from resources.warehouse import Warehouse
 
 
@@ -58,7 +58,7 @@ def window_vars(context: AssetExecutionContext) -> dict[str, str]:
 def table_stats(warehouse: Warehouse, schema: str, table: str) -> dict[str, MetadataValue]:
     """Standard row-count and column-schema metadata, read from the warehouse itself."""
     columns = warehouse.table_columns(schema, table)
-    count = warehouse.query(f"SELECT count(*) AS n FROM {quote_ident(schema)}.{quote_ident(table)}").iloc[0]["n"]
+    count = warehouse.query(f"SELECT count(*) AS n FROM {safe_ident(schema)}.{safe_ident(table)}").iloc[0]["n"]
     return {
         "dagster/row_count": MetadataValue.int(int(count)),
         "dagster/column_schema": MetadataValue.table_schema(

@@ -96,7 +96,7 @@ def _reconciliation(warehouse: Warehouse, contract: TableContract, load: DayLoad
     """Independent recount after commit: file lines = stored rows + quarantined + duplicates dropped."""
     result = load.result
     counts = warehouse.query(
-        f"SELECT (SELECT count(*) FROM {RAW_SCHEMA}.{rv.quote_ident(contract.name)} "
+        f"SELECT (SELECT count(*) FROM {RAW_SCHEMA}.{rv.safe_ident(contract.name)} "
         "WHERE _export_date = $d) AS stored, "
         f"(SELECT count(*) FROM {RAW_SCHEMA}.{QUARANTINE_TABLE} "
         "WHERE source_table = $t AND export_date = $d) AS quarantined",

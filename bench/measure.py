@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -40,7 +41,19 @@ def _child(
     began = time.perf_counter()
     target(*args, *prepared)
     elapsed = time.perf_counter() - began
-    queue.put(Sample(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put(Sample(elapsed, peak_rss_mb()))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM).
+
+    Not `ru_maxrss`: Linux carries that across exec, so a spawned child would report at least the RSS its
+    parent had when it forked (the parent holds the generated data).
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def sample(target: Callable[..., Any], *args: Any, setup: Callable[..., Any] | None = None) -> Sample:

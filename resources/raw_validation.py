@@ -30,10 +30,16 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def quote_ident(name: str) -> str:
+def safe_ident(name: str) -> str:
+    """A validated, unquoted identifier: portable SQL, since DuckDB matches it case-insensitively and
+    Snowflake upper-cases it the same way dbt's unquoted names are."""
     if not name.replace("_", "").isalnum():
         raise ValueError(f"unsafe identifier {name!r}")
-    return f'"{name}"'
+    return name
+
+
+def quote_ident(name: str) -> str:
+    return f'"{safe_ident(name)}"'
 
 
 def warehouse_columns(contract: TableContract) -> list[tuple[str, str]]:

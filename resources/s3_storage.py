@@ -124,16 +124,18 @@ class S3ObjectStore(ObjectStore):
                 request["ContinuationToken"] = response["NextContinuationToken"]
                 request["MaxKeys"] = min(page_size - len(objects), S3_MAX_KEYS)
 
+    def _get_object(self, key: str) -> dict:
+        """`get_object`, with a missing key reported as FileNotFoundError naming it."""
+        try:
+            return self.get_client().get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _error_code(exc) in MISSING_KEY_CODES:
+                raise self._missing(key, exc) from exc
+            raise
+
     def read_bytes(self, key: str) -> bytes:
-        with self._calling(f"reading {self._url(key)}"):
-            try:
-                response = self.get_client().get_object(Bucket=self.bucket, Key=key)
-            except ClientError as exc:
-                if _error_code(exc) in MISSING_KEY_CODES:
-                    raise self._missing(key, exc) from exc
-                raise
-            with response["Body"] as body:
-                return body.read()
+        with self._calling(f"reading {self._url(key)}"), self._get_object(key)["Body"] as body:
+            return body.read()
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
         """Upload in one `put_object` (atomic on S3: readers see the old object or the new one)."""
@@ -158,15 +160,12 @@ class S3ObjectStore(ObjectStore):
         suffix = "".join(Path(key).suffixes)
         with tempfile.TemporaryDirectory(prefix="cumulus-s3-") as tmp:
             path = Path(tmp) / f"object{suffix}"
-            with self._calling(f"downloading {self._url(key)}"):
-                try:
-                    response = self.get_client().get_object(Bucket=self.bucket, Key=key)
-                except ClientError as exc:
-                    if _error_code(exc) in MISSING_KEY_CODES:
-                        raise self._missing(key, exc) from exc
-                    raise
-                with response["Body"] as body, open(path, "wb") as out:
-                    shutil.copyfileobj(body, out, length=1 << 20)
+            with (
+                self._calling(f"downloading {self._url(key)}"),
+                self._get_object(key)["Body"] as body,
+                open(path, "wb") as out,
+            ):
+                shutil.copyfileobj(body, out, length=1 << 20)
             yield path
 
 

@@ -20,9 +20,44 @@ def test_an_unknown_environment_is_named_in_the_error():
         load_settings({"CUMULUS_ENV": "prod"})
 
 
-def test_the_cloud_lane_is_refused_until_its_resources_exist():
-    with pytest.raises(SettingsError, match="cloud lane"):
-        load_settings({"CUMULUS_ENV": "cloud"})
+CLOUD_ENV = {
+    "CUMULUS_ENV": "cloud",
+    "CUMULUS_S3_BUCKET": "shop-exports",
+    "SNOWFLAKE_ACCOUNT": "xy12345",
+    "SNOWFLAKE_USER": "cumulus",
+    "SNOWFLAKE_PASSWORD": "s3cr3t-Pa55",
+    "SNOWFLAKE_ROLE": "CUMULUS",
+    "SNOWFLAKE_WAREHOUSE": "CUMULUS_WH",
+    "SNOWFLAKE_DATABASE": "SHOP",
+}
+
+
+def test_cloud_settings_name_every_missing_variable_and_what_it_is_for_at_once():
+    with pytest.raises(SettingsError) as error:
+        load_settings({"CUMULUS_ENV": "cloud", "SNOWFLAKE_USER": "cumulus"})
+    message = str(error.value)
+    assert "needs 6 more environment variable(s)" in message
+    for name in ("CUMULUS_S3_BUCKET", "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_DATABASE"):
+        assert name in message
+    assert "SNOWFLAKE_USER" not in message
+    assert "virtual warehouse that runs the loads" in message
+
+
+def test_cloud_secrets_never_appear_in_reprs_or_errors():
+    settings = load_settings(CLOUD_ENV)
+    assert settings.cloud.snowflake_password == "s3cr3t-Pa55"
+    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(settings)
+    with pytest.raises(SettingsError) as error:
+        load_settings({**CLOUD_ENV, "SNOWFLAKE_PORT": "s3cr3t-Pa55"})
+    assert "s3cr3t" not in str(error.value)
+
+
+def test_optional_cloud_overrides_are_read_for_emulators():
+    settings = load_settings(
+        {**CLOUD_ENV, "CUMULUS_S3_ENDPOINT_URL": "http://127.0.0.1:5000", "SNOWFLAKE_PORT": "8080"}
+    )
+    assert settings.cloud.s3_endpoint_url == "http://127.0.0.1:5000" and settings.cloud.snowflake_port == 8080
+    assert settings.cloud.aws_region == "ap-northeast-2"
 
 
 def test_importing_the_definitions_module_reads_no_settings(monkeypatch):

@@ -1,0 +1,252 @@
+"""`SnowflakeWarehouse` against a fakesnow server: the same results as `DuckDBWarehouse` for the same files,
+idempotent day replacement in one transaction, `$param` queries, logical column types, and clear failures
+(unreadable file, stopped endpoint) that leave Snowflake untouched."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from contracts.shop import ORDER_ITEMS, ORDERS, export_file_key
+from resources import raw_validation as rv
+from resources import snowflake_warehouse as sw
+from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse, to_pyformat
+from resources.warehouse import QUARANTINE_COLUMNS, DuckDBWarehouse, RawFile, UnreadableExportFile
+from tests.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
+
+pytestmark = pytest.mark.emulator
+
+DATABASE = "CUMULUS"
+SECRET = "not-a-real-password-7f3a"
+DAY, NEXT_DAY = date(2026, 11, 3), date(2026, 11, 4)
+ORDER = {
+    "order_id": 1,
+    "customer_id": 5,
+    "channel": "web",
+    "status": "paid",
+    "placed_at": "2026-11-03T10:00:00+09:00",
+    "updated_at": "2026-11-03T10:00:00+09:00",
+    "subtotal_amount": 10000,
+    "discount_amount": 0,
+    "shipping_fee": 3000,
+    "total_amount": 13000,
+    "promo_code": None,
+}
+
+
+def order(**changes) -> str:
+    return json.dumps({**ORDER, **changes})
+
+
+def export(tmp: Path, day: date, part: int, *lines: str) -> RawFile:
+    key = export_file_key("orders", day.isoformat(), part)
+    path = tmp / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    return RawFile(key=key, etag=f"etag-{part}", path=path)
+
+
+def new_warehouse(endpoint: dict, **overrides) -> SnowflakeWarehouse:
+    fields = {**FAKE_SNOWFLAKE_CREDENTIALS, "password": SECRET, "database": DATABASE, **endpoint}
+    return SnowflakeWarehouse(**fields, login_timeout=5, network_timeout=5, **overrides)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with fakesnow_server() as srv:
+        srv.create_database(DATABASE)
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def warehouse(server) -> SnowflakeWarehouse:
+    return new_warehouse(server.endpoint)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[date, list[RawFile]]:
+    tmp = tmp_path_factory.mktemp("exports")
+    first = [
+        export(
+            tmp,
+            DAY,
+            0,
+            order(),
+            '{"order_id": 2',  # malformed
+            order(order_id=3, status="shipped"),
+            order(),  # exact duplicate of line 1
+            order(order_id=5),
+            order(order_id=6, coupon="WELCOME"),  # a field the contract does not know
+        ),
+        # a second file: the later version of order 5 wins, wherever it is
+        export(tmp, DAY, 1, order(order_id=5, status="cancelled", updated_at="2026-11-03T12:30:00+09:00")),
+    ]
+    second = [export(tmp, NEXT_DAY, 0, order(order_id=7, placed_at="2026-11-04T09:00:00+09:00"), "not json")]
+    return {DAY: first, NEXT_DAY: second}
+
+
+@pytest.fixture(scope="module")
+def duckdb_warehouse(tmp_path_factory) -> DuckDBWarehouse:
+    return DuckDBWarehouse(path=str(tmp_path_factory.mktemp("duck") / "warehouse.duckdb"))
+
+
+def comparable(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain values: timestamps as UTC instants, numbers as int, missing as None."""
+    records = []
+    for row in frame.to_dict("records"):
+        out = {}
+        for name, value in row.items():
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                out[name] = None
+            elif isinstance(value, pd.Timestamp):
+                out[name] = value.tz_convert("UTC").isoformat()
+            elif hasattr(value, "item"):
+                out[name] = value.item()
+            else:
+                out[name] = value
+        records.append(out)
+    return records
+
+
+def day_rows(wh, day: date) -> list[dict]:
+    return comparable(wh.query("SELECT * FROM raw.orders WHERE _export_date = $d ORDER BY order_id", {"d": day}))
+
+
+def day_quarantine(wh, day: date) -> list[dict]:
+    return comparable(
+        wh.query(
+            "SELECT * FROM raw.quarantine WHERE source_table = $t AND export_date = $d ORDER BY source_key, line_number",
+            {"t": "orders", "d": day},
+        )
+    )
+
+
+def test_a_day_loads_exactly_as_in_duckdb(warehouse, duckdb_warehouse, files):
+    result = warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
+    local = duckdb_warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
+    assert result == local
+    assert (result.lines_read, result.rows_loaded, result.quarantined, result.duplicates_dropped) == (7, 3, 2, 2)
+    assert result.quarantine_reasons == {
+        "not valid JSON": 1,
+        'orders.status: not one of paid|cancelled|refunded, got "shipped"': 1,
+    }
+    assert result.unknown_fields == ("coupon",)
+
+    rows = day_rows(warehouse, DAY)
+    assert rows == day_rows(duckdb_warehouse, DAY)
+    assert {r["order_id"]: r["status"] for r in rows} == {1: "paid", 5: "cancelled", 6: "paid"}
+    assert rows[0]["placed_at"] == "2026-11-03T01:00:00+00:00"  # the instant, kept as TIMESTAMP_TZ
+    assert day_quarantine(warehouse, DAY) == day_quarantine(duckdb_warehouse, DAY)
+    assert [q["line_number"] for q in day_quarantine(warehouse, DAY)] == [2, 3]
+
+
+def test_re_running_a_day_gives_identical_rows(warehouse, files):
+    before = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
+    again = warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
+    assert again.rows_loaded == 3 and again.quarantined == 2
+    assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
+    total = warehouse.query("SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM raw.orders").iloc[0]
+    assert int(total["n"]) == int(total["ids"]) == 3
+
+
+def test_a_second_day_leaves_the_first_alone(warehouse, duckdb_warehouse, files):
+    first = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
+    result = warehouse.load_raw_partition(ORDERS, NEXT_DAY, files[NEXT_DAY])
+    assert result == duckdb_warehouse.load_raw_partition(ORDERS, NEXT_DAY, files[NEXT_DAY])
+    assert (result.rows_loaded, result.quarantined) == (1, 1)
+    assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == first
+    assert day_rows(warehouse, NEXT_DAY) == day_rows(duckdb_warehouse, NEXT_DAY)
+
+
+def test_a_failure_inside_the_transaction_keeps_the_previous_rows(warehouse, files, monkeypatch):
+    before = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
+    real_copy = sw.copy_into
+
+    def copy_then_fail(cur, table, location, expected_rows):
+        real_copy(cur, table, location, expected_rows)
+        raise RuntimeError("injected failure after COPY")
+
+    monkeypatch.setattr(sw, "copy_into", copy_then_fail)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        warehouse.load_raw_partition(ORDERS, DAY, files[DAY][:1])  # would drop order 5's later version
+    assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
+
+
+def test_query_binds_dollar_params_safely(warehouse):
+    frame = warehouse.query(
+        "SELECT count(*) AS n, '100%' AS pct, '$d' AS literal FROM raw.orders WHERE _export_date = $d AND status = $s",
+        {"d": DAY, "s": "paid' OR 'x'='x"},
+    )
+    assert list(frame.columns) == ["n", "pct", "literal"]
+    assert frame.iloc[0].tolist() == [0, "100%", "$d"]  # the quote in the value stays inside the value
+    assert int(warehouse.query("SELECT count(*) AS n FROM raw.orders WHERE status = $s", {"s": "paid"}).iloc[0, 0]) == 3
+
+
+def test_to_pyformat_rewrites_only_placeholders_outside_literals():
+    sql, params = to_pyformat(
+        "SELECT '%' || $a, '$a', \"$a\", $$ $a $$, $b /* $a */ -- $a\n, $1, $unset", {"a": 1, "b": 2, "c": 3}
+    )
+    assert sql == "SELECT '%%' || %(a)s, '$a', \"$a\", $$ $a $$, %(b)s /* $a */ -- $a\n, $1, $unset"
+    assert params == {"a": 1, "b": 2}
+    assert to_pyformat("SELECT '%'", {}) == ("SELECT '%'", None)
+
+
+def test_table_columns_are_lower_case_logical_types(warehouse):
+    assert warehouse.table_columns("raw", "orders") == rv.warehouse_columns(ORDERS)
+    assert warehouse.table_columns("raw", "quarantine") == list(QUARANTINE_COLUMNS)
+    assert warehouse.table_columns("raw", "no_such_table") == []
+    # INTEGER survives the round trip (NUMBER(10,0)), not only BIGINT (NUMBER(38,0))
+    assert sw.logical_type("NUMBER", 10, 0) == "INTEGER" and sw.logical_type("NUMBER", 38, 0) == "BIGINT"
+
+
+def test_an_unreadable_file_is_named_and_snowflake_is_untouched(warehouse, files, tmp_path):
+    key = export_file_key("order_items", DAY.isoformat(), 0)
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"order_item_id": 1}\n' * 1000)[:60])
+    before = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
+    with pytest.raises(UnreadableExportFile, match="part-0000.jsonl.gz") as error:
+        warehouse.load_raw_partition(ORDER_ITEMS, DAY, [RawFile(key, "e", broken)])
+    assert error.value.key == key
+    assert warehouse.table_columns("raw", "order_items") == []  # not even created
+    assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
+    unreadable = RawFile(export_file_key("orders", DAY.isoformat(), 9), "e", broken)
+    with pytest.raises(UnreadableExportFile):
+        warehouse.load_raw_partition(ORDERS, DAY, [*files[DAY], unreadable])
+    assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
+
+
+def test_the_password_stays_out_of_reprs_and_errors(warehouse):
+    assert SECRET not in repr(warehouse) and SECRET not in str(warehouse)
+    dead = new_warehouse({"host": "127.0.0.1", "port": 9, "protocol": "http"})
+    with pytest.raises(SnowflakeUnreachableError) as error:
+        dead.query("SELECT 1")
+    assert SECRET not in str(error.value) and SECRET not in repr(error.value)
+
+
+def test_a_stopped_endpoint_fails_fast_and_clearly_then_a_new_server_works(files):
+    with fakesnow_server() as server:
+        server.create_database(DATABASE)
+        warehouse = new_warehouse(server.endpoint)
+        assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY]).rows_loaded == 3
+        server.stop()
+        for call in (
+            lambda: warehouse.load_raw_partition(ORDERS, DAY, files[DAY]),
+            lambda: warehouse.query("SELECT count(*) FROM raw.orders"),
+            lambda: warehouse.table_columns("raw", "orders"),
+        ):
+            started = time.monotonic()
+            with pytest.raises(SnowflakeUnreachableError, match=f"127.0.0.1:{server.port}"):
+                call()
+            assert time.monotonic() - started < 15
+    # fakesnow keeps its databases in memory, so a new server on the same port starts empty: the same
+    # resource reconnects (no state kept between calls) and loads again.
+    with fakesnow_server(server.port) as restarted:
+        restarted.create_database(DATABASE)
+        assert warehouse.table_columns("raw", "orders") == []
+        assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY]).rows_loaded == 3
