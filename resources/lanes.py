@@ -4,22 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagster import EnvVar
+
 from resources.dashboard import HtmlReportDashboard
 from resources.dbt_project import dbt_resource
-from resources.settings import Settings, SettingsError
+from resources.s3_storage import S3ObjectStore
+from resources.settings import Settings
+from resources.snowflake_warehouse import SnowflakeWarehouse
 from resources.storage import LocalObjectStore
 from resources.warehouse import DuckDBWarehouse
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
-    if settings.env != "local":
-        raise SettingsError(
-            "CUMULUS_ENV=cloud: the settings are valid, but the cloud lane's warehouse resource is not wired "
-            "yet (the S3 store is: resources/s3_storage.py). Use CUMULUS_ENV=local."
-        )
-    return {
-        "s3": LocalObjectStore(root=str(settings.lake_root)),
-        "snowflake": DuckDBWarehouse(path=str(settings.warehouse_path)),
+    common = {
         "dbt": dbt_resource(settings),
+        # Locally and, until the Superset dashboard lands, in the cloud lane too.
         "dashboard": HtmlReportDashboard(output_dir=str(settings.reports_dir)),
+    }
+    if settings.cloud is None:
+        return {
+            **common,
+            "s3": LocalObjectStore(root=str(settings.lake_root)),
+            "snowflake": DuckDBWarehouse(path=str(settings.warehouse_path)),
+        }
+    c = settings.cloud
+    return {
+        **common,
+        "s3": S3ObjectStore(bucket=c.s3_bucket, region=c.aws_region, endpoint_url=c.s3_endpoint_url),
+        "snowflake": SnowflakeWarehouse(
+            account=c.snowflake_account,
+            user=c.snowflake_user,
+            # By reference: resource configuration is shown in the UI, a secret must not be.
+            password=EnvVar("SNOWFLAKE_PASSWORD"),
+            role=c.snowflake_role,
+            warehouse=c.snowflake_warehouse,
+            database=c.snowflake_database,
+            host=c.snowflake_host,
+            port=c.snowflake_port,
+            protocol=c.snowflake_protocol,
+        ),
     }

@@ -138,3 +138,17 @@ def unknown_fields_sql(contract: TableContract) -> str:
 SELECT DISTINCT k FROM (SELECT unnest(json_keys(line)) AS k FROM _parsed WHERE parse_error IS NULL)
 WHERE k NOT IN ({known}) ORDER BY k
 """
+
+
+def quarantine_rows_sql() -> str:
+    """The invalid lines of `_validated` as quarantine rows, in file and line order.
+
+    Columns in the order of warehouse.QUARANTINE_COLUMNS; parameters $table and $export_date.
+    """
+    return """
+SELECT CAST($table AS VARCHAR) AS source_table, CAST($export_date AS DATE) AS export_date, source_key,
+       CAST(line_no AS BIGINT) AS line_number, reason, line AS raw_line
+FROM _validated
+WHERE reason IS NOT NULL
+ORDER BY source_key, line_no
+"""

@@ -81,8 +81,12 @@ class Settings:
         return "duckdb" if self.env == "local" else "snowflake"
 
     def subprocess_environment(self) -> dict[str, str]:
-        """What subprocesses (dbt) need to find the same warehouse the assets write."""
-        return {"CUMULUS_WAREHOUSE_PATH": str(self.warehouse_path)}
+        """What subprocesses (dbt's profiles.yml) read to reach the same warehouse the assets write.
+
+        Cloud settings come from the environment, which dbt inherits as it is: nothing to add, and no
+        secret is copied into resource configuration (the UI shows resource config).
+        """
+        return {"CUMULUS_WAREHOUSE_PATH": str(self.warehouse_path)} if self.cloud is None else {}
 
 
 def _cloud_settings(environ: Mapping[str, str]) -> CloudSettings:

@@ -52,8 +52,9 @@ from resources.warehouse import (
     RAW_SCHEMA,
     RawFile,
     RawLoadResult,
+    Validation,
     Warehouse,
-    _stage_lines,
+    validate_files,
 )
 
 LOAD_STAGE = "CUMULUS_LOADS"  # a named internal stage in the RAW schema
@@ -95,6 +96,10 @@ class SnowflakeUnreachableError(ConnectionError):
 
 class SnowflakeLoadError(RuntimeError):
     """A COPY INTO did not load what was staged; the transaction was rolled back."""
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    return isinstance(error, snowflake.connector.errors.OperationalError) and error.errno in _UNREACHABLE_ERRNOS
 
 
 def snowflake_type(warehouse_type: str) -> str:
@@ -159,9 +164,7 @@ def _token_end(sql: str, i: int) -> int:
     if sql[i] == "'":
         j = i + 1
         while j < n:
-            if sql[j] == "\\":
-                j += 2
-            elif sql.startswith("''", j):
+            if sql[j] == "\\" or sql.startswith("''", j):  # an escaped character or a doubled quote
                 j += 2
             elif sql[j] == "'":
                 return j + 1
@@ -186,18 +189,14 @@ def _token_end(sql: str, i: int) -> int:
 class _Prepared:
     """The outcome of validating one export day in DuckDB, ready to be staged."""
 
-    lines_read: int
+    validation: Validation
     rows: int
     quarantined: int
-    reasons: dict[str, int]
-    unknown_fields: tuple[str, ...]
     rows_file: Path
     quarantine_file: Path
 
 
-def prepare_partition(
-    contract: TableContract, export_date: date, files: Sequence[RawFile], folder: Path
-) -> _Prepared:
+def prepare_partition(contract: TableContract, export_date: date, files: Sequence[RawFile], folder: Path) -> _Prepared:
     """Validate `files` with the DuckDB lane's SQL in an in-memory DuckDB; write rows and quarantine to parquet.
 
     Raises `UnreadableExportFile` (naming the key) before anything else happens.
@@ -205,26 +204,10 @@ def prepare_partition(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        lines_read = _stage_lines(con, files)
-        con.execute(rv.parse_lines_sql(contract))
-        con.execute(rv.validate_sql(contract))
-        unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql(contract)).fetchall())
-        reasons = dict(
-            con.execute(
-                "SELECT reason, count(*) FROM _validated WHERE reason IS NOT NULL "
-                "GROUP BY reason ORDER BY count(*) DESC, reason"
-            ).fetchall()
-        )
+        validation = validate_files(con, contract, files)
         day = {"export_date": export_date}
         con.execute(f"CREATE TEMP TABLE _rows AS {rv.latest_versions_sql(contract)}", day)
-        values = ("CAST($table AS VARCHAR)", "CAST($export_date AS DATE)", "source_key", "CAST(line_no AS BIGINT)",
-                  "reason", "line")
-        select = ", ".join(f"{v} AS {rv.quote_ident(name)}" for v, (name, _) in zip(values, QUARANTINE_COLUMNS, strict=True))
-        con.execute(
-            f"CREATE TEMP TABLE _quarantine AS SELECT {select} FROM _validated WHERE reason IS NOT NULL "
-            "ORDER BY source_key, line_no",
-            {**day, "table": contract.name},
-        )
+        con.execute(f"CREATE TEMP TABLE _quarantine AS {rv.quarantine_rows_sql()}", {**day, "table": contract.name})
         rows_file, quarantine_file = folder / "rows.parquet", folder / "quarantine.parquet"
         con.execute(f"COPY _rows TO {rv.sql_literal(str(rows_file))} (FORMAT PARQUET)")
         con.execute(f"COPY _quarantine TO {rv.sql_literal(str(quarantine_file))} (FORMAT PARQUET)")
@@ -232,7 +215,7 @@ def prepare_partition(
         quarantined = con.execute("SELECT count(*) FROM _quarantine").fetchone()[0]
     finally:
         con.close()
-    return _Prepared(lines_read, rows, quarantined, reasons, unknown, rows_file, quarantine_file)
+    return _Prepared(validation, rows, quarantined, rows_file, quarantine_file)
 
 
 class SnowflakeWarehouse(Warehouse):
@@ -291,7 +274,7 @@ class SnowflakeWarehouse(Warehouse):
                         conn.close()
                     raise
         except snowflake.connector.errors.OperationalError as error:
-            if error.errno in _UNREACHABLE_ERRNOS:
+            if _is_unreachable(error):
                 raise self._unreachable(error) from None
             raise
 
@@ -329,7 +312,8 @@ class SnowflakeWarehouse(Warehouse):
             with self.connect() as conn:
                 cur = conn.cursor()
                 self._ensure_tables(cur, contract)
-                prefix = f"@{RAW_SCHEMA.upper()}.{LOAD_STAGE}/{contract.name}/{export_date.isoformat()}/{uuid.uuid4().hex}"
+                stage = f"@{RAW_SCHEMA.upper()}.{LOAD_STAGE}"
+                prefix = f"{stage}/{contract.name}/{export_date.isoformat()}/{uuid.uuid4().hex}"
                 loads = [
                     (target, prepared.rows_file, f"{prefix}/rows/", prepared.rows),
                     (quarantine, prepared.quarantine_file, f"{prefix}/quarantine/", prepared.quarantined),
@@ -349,24 +333,15 @@ class SnowflakeWarehouse(Warehouse):
                         if count:
                             copy_into(cur, table, location, count)
                     cur.execute("COMMIT")
-                except BaseException:
-                    with suppress(Exception):
-                        cur.execute("ROLLBACK")
+                except BaseException as error:
+                    if not _is_unreachable(error):  # else the ROLLBACK would wait for the dead endpoint too
+                        with suppress(Exception):
+                            cur.execute("ROLLBACK")
                     raise
                 rows_loaded = cur.execute(
                     f"SELECT count(*) FROM {target} WHERE {ident('_export_date')} = %(d)s", day
                 ).fetchone()[0]
-        return RawLoadResult(
-            table=contract.name,
-            export_date=export_date,
-            files=tuple(f.key for f in files),
-            lines_read=prepared.lines_read,
-            rows_loaded=rows_loaded,
-            quarantined=prepared.quarantined,
-            duplicates_dropped=prepared.lines_read - rows_loaded - prepared.quarantined,
-            quarantine_reasons=prepared.reasons,
-            unknown_fields=prepared.unknown_fields,
-        )
+        return prepared.validation.result(contract, export_date, files, rows_loaded, prepared.quarantined)
 
     def _ensure_tables(self, cur: Any, contract: TableContract) -> None:
         """Schema, tables and stage if missing; columns a newer contract added (additive evolution only).

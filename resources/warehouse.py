@@ -138,28 +138,51 @@ class DuckDBWarehouse(Warehouse):
         with self.connect() as con:
             _ensure_table(con, RAW_SCHEMA, contract.name, rv.warehouse_columns(contract))
             _ensure_table(con, RAW_SCHEMA, QUARANTINE_TABLE, list(QUARANTINE_COLUMNS))
-            lines_read = _stage_lines(con, files)
-            con.execute(rv.parse_lines_sql(contract))
-            con.execute(rv.validate_sql(contract))
-            unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql(contract)).fetchall())
-            reasons = dict(
-                con.execute(
-                    "SELECT reason, count(*) FROM _validated WHERE reason IS NOT NULL "
-                    "GROUP BY reason ORDER BY count(*) DESC, reason"
-                ).fetchall()
-            )
+            validation = validate_files(con, contract, files)
             rows_loaded, quarantined = _replace_partition(con, contract, export_date)
+        return validation.result(contract, export_date, files, rows_loaded, quarantined)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What validating a partition's files in DuckDB found (the rows themselves stay in `_validated`)."""
+
+    lines_read: int
+    quarantine_reasons: dict[str, int]
+    unknown_fields: tuple[str, ...]
+
+    def result(
+        self, contract: TableContract, export_date: date, files: Sequence[RawFile], rows_loaded: int, quarantined: int
+    ) -> RawLoadResult:
         return RawLoadResult(
             table=contract.name,
             export_date=export_date,
             files=tuple(f.key for f in files),
-            lines_read=lines_read,
+            lines_read=self.lines_read,
             rows_loaded=rows_loaded,
             quarantined=quarantined,
-            duplicates_dropped=lines_read - rows_loaded - quarantined,
-            quarantine_reasons=reasons,
-            unknown_fields=unknown,
+            duplicates_dropped=self.lines_read - rows_loaded - quarantined,
+            quarantine_reasons=self.quarantine_reasons,
+            unknown_fields=self.unknown_fields,
         )
+
+
+def validate_files(con: duckdb.DuckDBPyConnection, contract: TableContract, files: Sequence[RawFile]) -> Validation:
+    """Read the files' lines and validate them against the contract into the temp table `_validated`.
+
+    Shared by every warehouse: the cloud ones run it in an in-memory DuckDB before shipping the result.
+    """
+    lines_read = stage_lines(con, files)
+    con.execute(rv.parse_lines_sql(contract))
+    con.execute(rv.validate_sql(contract))
+    unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql(contract)).fetchall())
+    reasons = dict(
+        con.execute(
+            "SELECT reason, count(*) FROM _validated WHERE reason IS NOT NULL "
+            "GROUP BY reason ORDER BY count(*) DESC, reason"
+        ).fetchall()
+    )
+    return Validation(lines_read, reasons, unknown)
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[tuple[str, str]]) -> None:
@@ -189,7 +212,7 @@ _READ_LINES = (
 )
 
 
-def _stage_lines(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> int:
+def stage_lines(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> int:
     """Read every file's lines into `_lines`, one file at a time so an unreadable one is named."""
     con.execute("CREATE OR REPLACE TEMP TABLE _lines (source_key VARCHAR, line_no BIGINT, line VARCHAR)")
     for f in files:
@@ -217,11 +240,7 @@ def _replace_partition(con: duckdb.DuckDBPyConnection, contract: TableContract, 
             f"DELETE FROM {quarantine} WHERE source_table = $table AND export_date = $export_date",
             {**day, "table": contract.name},
         )
-        con.execute(
-            f"INSERT INTO {quarantine} SELECT $table, $export_date, source_key, line_no, reason, line "
-            "FROM _validated WHERE reason IS NOT NULL ORDER BY source_key, line_no",
-            {**day, "table": contract.name},
-        )
+        con.execute(f"INSERT INTO {quarantine} {rv.quarantine_rows_sql()}", {**day, "table": contract.name})
         loaded = con.execute(f"SELECT count(*) FROM {target} WHERE _export_date = $export_date", day)
         rows_loaded = loaded.fetchone()[0]
         quarantined = con.execute("SELECT count(*) FROM _validated WHERE reason IS NOT NULL").fetchone()[0]
