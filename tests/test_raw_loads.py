@@ -3,8 +3,6 @@ fail their partition naming the file without losing what was loaded, and re-runs
 
 from __future__ import annotations
 
-import gzip
-import json
 import multiprocessing
 from datetime import date
 from pathlib import Path
@@ -15,30 +13,10 @@ from assets.kpi import raw_table_key
 from contracts.shop import ORDERS, export_file_key
 from resources.warehouse import DuckDBWarehouse, RawFile
 from tests.conftest import step_failures
+from tests.shop_records import jsonl_gz, order
 
 DAY = date(2026, 11, 3)
-ORDER = {
-    "order_id": 1,
-    "customer_id": 5,
-    "channel": "web",
-    "status": "paid",
-    "placed_at": "2026-11-03T10:00:00+09:00",
-    "updated_at": "2026-11-03T10:00:00+09:00",
-    "subtotal_amount": 10000,
-    "discount_amount": 0,
-    "shipping_fee": 3000,
-    "total_amount": 13000,
-    "promo_code": None,
-}
 ORDERS_KEY = [raw_table_key("orders")]
-
-
-def jsonl_gz(*lines: str) -> bytes:
-    return gzip.compress(("\n".join(lines) + "\n").encode())
-
-
-def order(**changes) -> str:
-    return json.dumps({**ORDER, **changes})
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ idempotent day replacement in one transaction, `$param` queries, logical column 
 from __future__ import annotations
 
 import gzip
-import json
 import time
 from datetime import date
 from pathlib import Path
@@ -19,36 +18,20 @@ from resources import snowflake_warehouse as sw
 from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse, to_pyformat
 from resources.warehouse import QUARANTINE_COLUMNS, DuckDBWarehouse, RawFile, UnreadableExportFile
 from tests.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
+from tests.shop_records import jsonl_gz, order
 
 pytestmark = pytest.mark.emulator
 
 DATABASE = "CUMULUS"
 SECRET = "not-a-real-password-7f3a"
 DAY, NEXT_DAY = date(2026, 11, 3), date(2026, 11, 4)
-ORDER = {
-    "order_id": 1,
-    "customer_id": 5,
-    "channel": "web",
-    "status": "paid",
-    "placed_at": "2026-11-03T10:00:00+09:00",
-    "updated_at": "2026-11-03T10:00:00+09:00",
-    "subtotal_amount": 10000,
-    "discount_amount": 0,
-    "shipping_fee": 3000,
-    "total_amount": 13000,
-    "promo_code": None,
-}
-
-
-def order(**changes) -> str:
-    return json.dumps({**ORDER, **changes})
 
 
 def export(tmp: Path, day: date, part: int, *lines: str) -> RawFile:
     key = export_file_key("orders", day.isoformat(), part)
     path = tmp / key
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    path.write_bytes(jsonl_gz(*lines))
     return RawFile(key=key, etag=f"etag-{part}", path=path)
 
 
