@@ -26,6 +26,12 @@ class Lane:
     defs: dg.Definitions
     instance: dg.DagsterInstance
 
+    @classmethod
+    def local(cls, home: Path) -> Lane:
+        """A local lane over `home`, with its own ephemeral Dagster instance (dispose it when done)."""
+        settings = Settings(env="local", home=home)
+        return cls(settings, build_definitions(settings), dg.DagsterInstance.ephemeral())
+
     @property
     def lake(self) -> LocalObjectStore:
         return self.defs.resources["s3"]
@@ -61,10 +67,9 @@ def make_lane(tmp_path_factory) -> Iterator:
     instances = []
 
     def make(name: str = "lane", home: Path | None = None) -> Lane:
-        home = home or tmp_path_factory.mktemp(name)
-        instance = dg.DagsterInstance.ephemeral()
-        instances.append(instance)
-        return Lane(Settings(env="local", home=home), build_definitions(Settings(env="local", home=home)), instance)
+        lane = Lane.local(home or tmp_path_factory.mktemp(name))
+        instances.append(lane.instance)
+        return lane
 
     yield make
     for instance in instances:

@@ -15,6 +15,7 @@ import pytest
 
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.storage import LocalObjectStore
+from tests.conftest import Lane
 from tests.kpi_oracle import daily_kpis
 
 FIRST = date(2026, 11, 2)
@@ -54,16 +55,8 @@ def assert_same_tables(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFr
 @pytest.fixture(scope="module")
 def daily_lane(source, tmp_path_factory):
     """Files land day by day; each day is loaded when its files are in, the late part re-loads its day."""
-    import dagster as dg
-
-    from definitions import build_definitions
-    from resources.settings import Settings
-    from tests.conftest import Lane
-
     store, report = source
-    home = tmp_path_factory.mktemp("daily")
-    settings = Settings(env="local", home=home)
-    lane = Lane(settings, build_definitions(settings), dg.DagsterInstance.ephemeral())
+    lane = Lane.local(tmp_path_factory.mktemp("daily"))
     assert report.late_day is not None
     for day in [FIRST + timedelta(days=i) for i in range(DAYS)]:
         deliver(store, lane.lake, [f.key for f in report.files if f.day == day and not f.late])
@@ -88,15 +81,8 @@ def _delivered_by(report, day):
 @pytest.fixture(scope="module")
 def range_lane(source, tmp_path_factory):
     """The same files all landed, then one single-run backfill over the whole period."""
-    import dagster as dg
-
-    from definitions import build_definitions
-    from resources.settings import Settings
-    from tests.conftest import Lane
-
     store, report = source
-    settings = Settings(env="local", home=tmp_path_factory.mktemp("range"))
-    lane = Lane(settings, build_definitions(settings), dg.DagsterInstance.ephemeral())
+    lane = Lane.local(tmp_path_factory.mktemp("range"))
     deliver(store, lane.lake, [f.key for f in report.files])
     results = lane.run_everything(FIRST, LAST)
     assert all(r.success for r in results)
