@@ -8,6 +8,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
@@ -64,8 +65,12 @@ def load_export_day(store: ObjectStore, warehouse: Warehouse, contract: TableCon
         )
     with ExitStack() as stack:
         files = [RawFile(o.key, o.etag, stack.enter_context(store.local_copy(o.key))) for o in objects]
+        # The recount runs beside the load: the engine reads a gzip stream on one thread, and zlib
+        # releases the GIL, so on 2 cores the recount (0.35 s per million lines) costs no wall time.
+        counting = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="recount"))
+        file_lines = counting.submit(lambda: sum(count_lines(f.path) for f in files))
         result = warehouse.load_raw_partition(contract, day, files)
-        return DayLoad(result, sum(count_lines(f.path) for f in files), tuple(o.version for o in objects))
+        return DayLoad(result, file_lines.result(), tuple(o.version for o in objects))
 
 
 def count_lines(path: Path) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gzip
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from contracts.shop import export_partition_prefix
-from generator.faults import FaultConfig
+import numpy as np
+
+from contracts.shop import ORDER_ITEMS, export_partition_prefix
+from generator.faults import FaultConfig, apply_line_faults
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.storage import LocalObjectStore
 
@@ -54,3 +57,24 @@ def day_export(root: Path, order_lines: int, seed: int = 7) -> DayExport:
         marker.write_text("ok\n")
     prefix = lake / export_partition_prefix("order_items", BENCH_DAY.isoformat())
     return DayExport(lake, BENCH_DAY, tuple(sorted(prefix.glob("*.jsonl.gz"))))
+
+
+def with_malformed_lines(export: DayExport, seed: int = 7) -> DayExport:
+    """The same day with the generator's usual share of malformed lines (0.2%), in a lake of its own.
+
+    The baselines cannot read such files, so this variant measures only what quarantining costs cumulus.
+    """
+    lake = export.lake.parent / "malformed" / "lake"
+    files = tuple(lake / p.relative_to(export.lake) for p in export.order_item_files)
+    marker = lake.parent / "complete"
+    if not marker.exists():
+        rng = np.random.default_rng(seed)
+        for source, target in zip(export.order_item_files, files, strict=True):
+            with gzip.open(source, "rt") as handle:
+                lines = handle.read().splitlines()
+            faulted = apply_line_faults(lines, ORDER_ITEMS, rng, FaultConfig().malformed_rate, duplicate_rate=0.0)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with gzip.open(target, "wt", compresslevel=6) as handle:
+                handle.write("\n".join(faulted.lines) + "\n")
+        marker.write_text("ok\n")
+    return replace(export, lake=lake, order_item_files=files)

@@ -3,7 +3,9 @@
 - cumulus: the `snowflake/raw/order_items` asset materialized in-process for that day, so validation,
   quarantine, de-duplication, the independent line recount, metadata and checks are all included;
 - engine limit: a bare DuckDB `read_json` of the same files into a table;
-- what a user would write without cumulus: pandas `read_json` + an insert into DuckDB.
+- what a user would write without cumulus: pandas `read_json` + an insert into DuckDB;
+- cumulus again on the same day with 0.2% malformed lines (the generator's usual rate), which the
+  baselines cannot read: what quarantining costs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bench.data import DayExport
+from bench.data import DayExport, with_malformed_lines
 from bench.measure import Figure, figure
 
 
@@ -62,8 +64,12 @@ def pandas_insert(export: DayExport) -> None:
 
 
 def measure(export: DayExport, repeats: int) -> dict[str, Figure]:
+    malformed = with_malformed_lines(export)
     return {
         "cumulus": figure("cumulus asset run", repeats, cumulus_asset, export, setup=cumulus_setup),
         "duckdb": figure("bare DuckDB read_json", repeats, bare_duckdb, export),
         "pandas": figure("pandas read_json + insert", repeats, pandas_insert, export),
+        "cumulus_malformed": figure(
+            "cumulus asset run, 0.2% malformed lines", repeats, cumulus_asset, malformed, setup=cumulus_setup
+        ),
     }

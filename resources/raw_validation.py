@@ -88,31 +88,76 @@ def _field_problem(contract: TableContract, f: Field) -> str:
     return "CASE " + " ".join(rules) + " END"
 
 
-def parse_lines_sql(contract: TableContract) -> str:
-    """From `_lines(source_key, line_no, line)` to `_parsed`: a JSON-level error or the extracted record."""
-    return f"""
-CREATE OR REPLACE TEMP TABLE _parsed AS
-SELECT source_key, line_no, line,
-       CASE WHEN line IS NULL OR trim(line) = '' THEN 'empty line'
-            WHEN NOT json_valid(line) THEN 'not valid JSON'
-            WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' END AS parse_error,
-       CASE WHEN parse_error IS NULL THEN json_transform(line, {sql_literal(json_structure(contract))}) END AS r
-FROM _lines
-"""
+def _certainly_valid(f: Field) -> str:
+    """A cheap test on the extracted value: TRUE only when the field breaks no rule.
+
+    FALSE does not mean invalid (an optional field may just be absent): such rows take the full
+    `_field_problem` path, which parses the line again to say exactly what is wrong.
+    """
+    name = quote_ident(f.name)
+    tests = [f"{name} IS NOT NULL"]
+    if f.type == "timestamptz":
+        tests.append(f"regexp_matches(r.{name}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$')")
+    if f.allowed:
+        tests.append(f"{name} IN ({', '.join(sql_literal(v) for v in f.allowed)})")
+    if f.min_value is not None:
+        tests.append(f"{name} >= {f.min_value}")
+    return "(" + " AND ".join(tests) + ")"
 
 
-def validate_sql(contract: TableContract) -> str:
-    """From `_parsed` to `_validated`: typed contract columns plus `reason` (NULL for a valid record)."""
-    problems = ",\n        ".join(_field_problem(contract, f) for f in contract.fields)
-    typed = ",\n       ".join(f"{_typed_value(f)} AS {quote_ident(f.name)}" for f in contract.fields)
+# One column per line: \x01 never occurs unescaped in valid JSON, and quoting is off, so every physical line
+# arrives whole. row_number() OVER () with nothing to partition or order by is DuckDB's streaming window:
+# it numbers lines in file order (the gzip stream is read by one thread) without holding them.
+_READ_LINES = (
+    "SELECT $key AS source_key, row_number() OVER () AS line_no, line "
+    "FROM read_csv($path, columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', "
+    "header=false, auto_detect=false, compression=$compression, null_padding=true, strict_mode=false)"
+)
+
+
+def validated_lines_sql(contract: TableContract) -> str:
+    """One file's lines (parameters $key, $path, $compression), validated against the contract in one pass.
+
+    Columns: source_key, line_no, reason (NULL for a valid record), the typed contract fields,
+    unknown_keys (top-level keys the contract does not know) and line, kept only where reason or
+    unknown_keys needs it, so a day's valid lines are never held as text.
+
+    Each line is parsed once for the common case: json_transform extracts every field, and a row whose
+    values all pass `_certainly_valid` is done. Only the others (malformed lines, absent optional
+    fields) evaluate the per-rule explanation, which parses the line again per field. Measured with
+    callgrind on 100k order lines: 0.77 G instructions for this pass against 6.3 G for the earlier
+    three-table design that explained every row (plus 0.33 G for the unknown-key scan).
+    """
+    known = ", ".join(sql_literal(n) for n in contract.field_names)
+    typed = ",\n               ".join(f"{_typed_value(f)} AS {quote_ident(f.name)}" for f in contract.fields)
+    certainly_valid = "\n               AND ".join(_certainly_valid(f) for f in contract.fields)
+    problems = ",\n            ".join(_field_problem(contract, f) for f in contract.fields)
+    fields = ", ".join(quote_ident(f.name) for f in contract.fields)
+    structure = sql_literal(json_structure(contract))
     return f"""
-CREATE OR REPLACE TEMP TABLE _validated AS
-SELECT source_key, line_no, line,
-       CASE WHEN parse_error IS NOT NULL THEN parse_error
-            ELSE nullif(concat_ws('; ',
-        {problems}), '') END AS reason,
-       {typed}
-FROM _parsed
+SELECT source_key, line_no, reason, {fields}, unknown_keys,
+       CASE WHEN reason IS NOT NULL OR len(unknown_keys) > 0 THEN line END AS line
+FROM (
+    SELECT *,
+           CASE WHEN r IS NOT NULL
+               AND {certainly_valid} THEN NULL
+           WHEN line IS NULL OR trim(line) = '' THEN 'empty line'
+           WHEN NOT json_valid(line) THEN 'not valid JSON'
+           WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
+           ELSE nullif(concat_ws('; ',
+            {problems}), '') END AS reason,
+           CASE WHEN r IS NOT NULL
+               THEN list_filter(json_keys(line), lambda k: k NOT IN ({known})) END AS unknown_keys
+    FROM (
+        SELECT source_key, line_no, line, r,
+               {typed}
+        FROM (
+            SELECT source_key, line_no, line,
+                   CASE WHEN json_valid(line) THEN json_transform(line, {structure}) END AS r
+            FROM ({_READ_LINES})
+        )
+    )
+)
 """
 
 
@@ -131,13 +176,9 @@ QUALIFY row_number() OVER (
 """
 
 
-def unknown_fields_sql(contract: TableContract) -> str:
+def unknown_fields_sql() -> str:
     """Top-level keys present in the files but absent from the contract: an upstream schema change."""
-    known = ", ".join(sql_literal(n) for n in contract.field_names)
-    return f"""
-SELECT DISTINCT k FROM (SELECT unnest(json_keys(line)) AS k FROM _parsed WHERE parse_error IS NULL)
-WHERE k NOT IN ({known}) ORDER BY k
-"""
+    return "SELECT DISTINCT unnest(unknown_keys) AS k FROM _validated ORDER BY k"
 
 
 def quarantine_rows_sql() -> str:

@@ -96,6 +96,10 @@ class DuckDBWarehouse(Warehouse):
 
     path: str
     lock_timeout_seconds: float = 300.0
+    memory_limit: str = "1GB"
+    """Per connection; beyond it DuckDB spills to `<path>.tmp/`, so a load's memory stays flat as a day
+    grows. Measured on 5M order lines: 1.2 GB peak unbounded; 0.7 GB with a 500 MB limit, for a
+    third more time in the de-duplicating insert."""
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -113,6 +117,7 @@ class DuckDBWarehouse(Warehouse):
                 delay = min(delay * 2, 2.0)
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
             yield con
         finally:
             con.close()
@@ -168,14 +173,21 @@ class Validation:
 
 
 def validate_files(con: duckdb.DuckDBPyConnection, contract: TableContract, files: Sequence[RawFile]) -> Validation:
-    """Read the files' lines and validate them against the contract into the temp table `_validated`.
+    """Read and validate the files' lines against the contract into the temp table `_validated`.
 
-    Shared by every warehouse: the cloud ones run it in an in-memory DuckDB before shipping the result.
+    One statement per file, so an unreadable file is named. Shared by every warehouse: the cloud ones
+    run it in a local DuckDB before shipping the result.
     """
-    lines_read = stage_lines(con, files)
-    con.execute(rv.parse_lines_sql(contract))
-    con.execute(rv.validate_sql(contract))
-    unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql(contract)).fetchall())
+    sql = rv.validated_lines_sql(contract)
+    for index, f in enumerate(files):
+        into = "CREATE OR REPLACE TEMP TABLE _validated AS" if index == 0 else "INSERT INTO _validated"
+        compression = "gzip" if f.key.endswith(".gz") else "none"
+        try:
+            con.execute(f"{into} {sql}", {"key": f.key, "path": str(f.path), "compression": compression})
+        except duckdb.Error as error:
+            raise UnreadableExportFile(f.key, str(error).splitlines()[0]) from error
+    lines_read = con.execute("SELECT count(*) FROM _validated").fetchone()[0]
+    unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql()).fetchall())
     reasons = dict(
         con.execute(
             "SELECT reason, count(*) FROM _validated WHERE reason IS NOT NULL "
@@ -201,30 +213,6 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, colum
     for name, dtype in columns:
         if name not in existing:
             con.execute(f"ALTER TABLE {target} ADD COLUMN {rv.quote_ident(name)} {dtype}")
-
-
-# One column per line: \x01 never occurs unescaped in valid JSON, and quoting is off, so every
-# physical line arrives whole; the line number is its position in the (single-threaded) gzip stream.
-_READ_LINES = (
-    "SELECT $key AS source_key, row_number() OVER () AS line_no, line "
-    "FROM read_csv($path, columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', "
-    "header=false, auto_detect=false, compression=$compression, null_padding=true, strict_mode=false)"
-)
-
-
-def stage_lines(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile]) -> int:
-    """Read every file's lines into `_lines`, one file at a time so an unreadable one is named."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _lines (source_key VARCHAR, line_no BIGINT, line VARCHAR)")
-    for f in files:
-        compression = "gzip" if f.key.endswith(".gz") else "none"
-        try:
-            con.execute(
-                f"INSERT INTO _lines {_READ_LINES}",
-                {"key": f.key, "path": str(f.path), "compression": compression},
-            )
-        except duckdb.Error as error:
-            raise UnreadableExportFile(f.key, str(error).splitlines()[0]) from error
-    return con.execute("SELECT count(*) FROM _lines").fetchone()[0]
 
 
 def _replace_partition(con: duckdb.DuckDBPyConnection, contract: TableContract, export_date: date) -> tuple[int, int]:
