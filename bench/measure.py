@@ -72,7 +72,31 @@ def sample(target: Callable[..., Any], *args: Any, setup: Callable[..., Any] | N
     return queue.get(timeout=5)
 
 
+@dataclass(frozen=True)
+class Spec:
+    """One measurement of a figure set: what to run, on what, and its untimed setup."""
+
+    name: str
+    target: Callable[..., Any]
+    args: tuple = ()
+    setup: Callable[..., Any] | None = None
+
+
+def interleaved(specs: dict[str, Spec], repeats: int) -> dict[str, Figure]:
+    """Medians of `repeats` samples of each spec, taken round-robin (a, b, c, a, b, c, ...).
+
+    A ratio between two figures is then taken under the same background load even when the machine's
+    load drifts during the run, which it does on shared machines.
+    """
+    samples: dict[str, list[Sample]] = {key: [] for key in specs}
+    for _ in range(repeats):
+        for key, spec in specs.items():
+            samples[key].append(sample(spec.target, *spec.args, setup=spec.setup))
+    return {key: Figure(specs[key].name, tuple(samples[key])) for key in specs}
+
+
 def figure(
     name: str, repeats: int, target: Callable[..., Any], *args: Any, setup: Callable[..., Any] | None = None
 ) -> Figure:
-    return Figure(name, tuple(sample(target, *args, setup=setup) for _ in range(repeats)))
+    """The median of `repeats` samples of one measurement."""
+    return interleaved({name: Spec(name, target, args, setup)}, repeats)[name]

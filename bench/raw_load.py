@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from bench.data import DayExport, with_malformed_lines
-from bench.measure import Figure, figure
+from bench.measure import Figure, Spec, interleaved
 
 
 def cumulus_setup(export: DayExport) -> tuple:
@@ -65,11 +65,14 @@ def pandas_insert(export: DayExport) -> None:
 
 def measure(export: DayExport, repeats: int) -> dict[str, Figure]:
     malformed = with_malformed_lines(export)
-    return {
-        "cumulus": figure("cumulus asset run", repeats, cumulus_asset, export, setup=cumulus_setup),
-        "duckdb": figure("bare DuckDB read_json", repeats, bare_duckdb, export),
-        "pandas": figure("pandas read_json + insert", repeats, pandas_insert, export),
-        "cumulus_malformed": figure(
-            "cumulus asset run, 0.2% malformed lines", repeats, cumulus_asset, malformed, setup=cumulus_setup
-        ),
-    }
+    return interleaved(
+        {
+            "cumulus": Spec("cumulus asset run", cumulus_asset, (export,), setup=cumulus_setup),
+            "duckdb": Spec("bare DuckDB read_json", bare_duckdb, (export,)),
+            "pandas": Spec("pandas read_json + insert", pandas_insert, (export,)),
+            "cumulus_malformed": Spec(
+                "cumulus asset run, 0.2% malformed lines", cumulus_asset, (malformed,), setup=cumulus_setup
+            ),
+        },
+        repeats,
+    )
