@@ -78,3 +78,14 @@ def with_malformed_lines(export: DayExport, seed: int = 7) -> DayExport:
                 handle.write("\n".join(faulted.lines) + "\n")
         marker.write_text("ok\n")
     return replace(export, lake=lake, order_item_files=files)
+
+
+def history(root: Path, start: date, days: int, orders_per_day: float, seed: int = 7) -> Path:
+    """The lake of `days` days of all shop exports (usual faults included), generated once and reused."""
+    lake = root / f"history-{start}-{days}d-{orders_per_day:g}-seed-{seed}" / "lake"
+    marker = lake.parent / "complete"
+    if not marker.exists():
+        config = ShopConfig(seed=seed, orders_per_day=orders_per_day, world_start=start)
+        generate_shop_exports(LocalObjectStore(root=str(lake)), start, days, config)
+        marker.write_text("ok\n")
+    return lake

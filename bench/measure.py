@@ -41,7 +41,7 @@ def _child(
     began = time.perf_counter()
     target(*args, *prepared)
     elapsed = time.perf_counter() - began
-    queue.put(Sample(elapsed, peak_rss_mb()))
+    queue.put(Sample(elapsed, max(peak_rss_mb(), children_peak_rss_mb())))
 
 
 def peak_rss_mb() -> float:
@@ -54,6 +54,11 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_peak_rss_mb() -> float:
+    """The largest peak resident memory among this process's finished subprocesses (a CLI it ran)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def sample(target: Callable[..., Any], *args: Any, setup: Callable[..., Any] | None = None) -> Sample:
