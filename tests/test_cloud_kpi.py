@@ -179,10 +179,15 @@ def test_retries_and_reruns_left_no_duplicates(cloud, name):
     assert int(counts.iloc[0, 0]) == 0
 
 
-def test_the_second_incremental_run_kept_the_first_runs_rows(cloud):
+def test_the_second_incremental_run_kept_the_first_runs_rows_and_no_staging_tables(cloud):
     # Run 2's window was days 3-4: fct_orders still holding days 1-2 (and equal to the local lane's) shows
     # dbt merged into the existing table (delete+insert) instead of rebuilding it from the window.
-    days = cloud.lane.warehouse.query("SELECT DISTINCT order_date FROM marts.fct_orders ORDER BY order_date")
+    warehouse = cloud.lane.warehouse
+    days = warehouse.query("SELECT DISTINCT order_date FROM marts.fct_orders ORDER BY order_date")
     assert [str(d)[:10] for d in days["order_date"]] == [
         (FIRST + timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)
     ]
+    # the transient <model>__dbt_tmp tables the delete+insert path staged its rows in are gone again
+    tables = warehouse.query("SELECT table_schema, table_name FROM information_schema.tables")
+    assert not [name for name in tables["table_name"] if name.lower().endswith("__dbt_tmp")]
+    assert {"FCT_ORDERS", "KPI_DAILY_SALES"} <= {name.upper() for name in tables["table_name"]}

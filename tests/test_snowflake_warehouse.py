@@ -14,7 +14,7 @@ import pytest
 from contracts.shop import ORDER_ITEMS, ORDERS, export_file_key
 from resources import raw_validation as rv
 from resources import snowflake_warehouse as sw
-from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse, to_pyformat
+from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse
 from resources.warehouse import QUARANTINE_COLUMNS, DuckDBWarehouse, RawFile, UnreadableExportFile
 from tests.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
 from tests.shop_records import jsonl_gz, order
@@ -145,7 +145,7 @@ def test_a_failure_inside_the_transaction_keeps_the_previous_rows(warehouse, fil
 
 
 def test_query_binds_dollar_params_safely(warehouse):
-    # (a '$d' inside a literal is covered by the to_pyformat test below: fakesnow itself would take it for
+    # (a '$d' inside a literal is covered by tests/test_pyformat_params.py: fakesnow itself would take it for
     # a session variable, real Snowflake does not)
     frame = warehouse.query(
         "SELECT count(*) AS n, '100%' AS pct FROM raw.orders WHERE _export_date = $d AND status = $s",
@@ -154,15 +154,6 @@ def test_query_binds_dollar_params_safely(warehouse):
     assert list(frame.columns) == ["n", "pct"]
     assert frame.iloc[0].tolist() == [0, "100%"]  # the quote in the value stays inside the value
     assert int(warehouse.query("SELECT count(*) AS n FROM raw.orders WHERE status = $s", {"s": "paid"}).iloc[0, 0]) == 3
-
-
-def test_to_pyformat_rewrites_only_placeholders_outside_literals():
-    sql, params = to_pyformat(
-        "SELECT '%' || $a, '$a', \"$a\", $$ $a $$, $b /* $a */ -- $a\n, $1, $unset", {"a": 1, "b": 2, "c": 3}
-    )
-    assert sql == "SELECT '%%' || %(a)s, '$a', \"$a\", $$ $a $$, %(b)s /* $a */ -- $a\n, $1, $unset"
-    assert params == {"a": 1, "b": 2}
-    assert to_pyformat("SELECT '%'", {}) == ("SELECT '%'", None)
 
 
 def test_table_columns_are_lower_case_logical_types(warehouse):
