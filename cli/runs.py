@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import date
 
 import dagster as dg
@@ -30,9 +30,15 @@ def materialize_range(
     first_key: str,
     last_key: str,
     raise_on_error: bool = True,
+    hooks: Set[dg.HookDefinition] = frozenset(),
 ) -> dg.ExecuteInProcessResult:
-    """One run over a partition range: what the UI's single-run backfill launches."""
+    """One run over a partition range: what the UI's single-run backfill launches.
+
+    `hooks` run after each step (success or failure hooks), e.g. to alert, or in tests to interrupt a run.
+    """
     job = defs.resolve_implicit_global_asset_job_def()
+    if hooks:
+        job = job.with_hooks(set(hooks))
     tags = {RANGE_START_TAG: first_key, RANGE_END_TAG: last_key}
     return job.execute_in_process(
         instance=instance, asset_selection=list(keys), tags=tags, raise_on_error=raise_on_error
@@ -40,9 +46,12 @@ def materialize_range(
 
 
 def materialize_all_for_days(
-    defs: dg.Definitions, instance: dg.DagsterInstance, first: date, last: date
+    defs: dg.Definitions, instance: dg.DagsterInstance, first: date, last: date, *, daily: bool = True
 ) -> list[dg.ExecuteInProcessResult]:
-    """Every materializable asset for the days [first, last]: daily, then weekly, monthly, unpartitioned."""
+    """Every materializable asset for the days [first, last]: daily, then weekly, monthly, unpartitioned.
+
+    `daily=False` leaves the daily assets out (they already ran for those days): only the rollups follow.
+    """
     graph = defs.resolve_asset_graph()
     by_partitioning: dict[object, list[dg.AssetKey]] = {}
     for key in graph.materializable_asset_keys:
@@ -50,7 +59,7 @@ def materialize_all_for_days(
     results = []
     for partitions_def in (daily_partitions, weekly_partitions, monthly_partitions):
         keys = by_partitioning.pop(partitions_def, [])
-        if keys:
+        if keys and (daily or partitions_def is not daily_partitions):
             results.append(materialize_range(defs, instance, keys, *covering_keys(partitions_def, first, last)))
     unpartitioned = by_partitioning.pop(None, [])
     if by_partitioning:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,30 +14,34 @@ import pytest
 from cli.runs import materialize_all_for_days, materialize_range
 from definitions import build_definitions
 from resources.settings import Settings
-from resources.storage import LocalObjectStore
-from resources.warehouse import DuckDBWarehouse
+from resources.storage import ObjectStore
+from resources.warehouse import Warehouse
 
 
 @dataclass
 class Lane:
-    """One local deployment: its settings, definitions, Dagster instance, bucket and warehouse."""
+    """One deployment (local, or cloud on emulators): its settings, definitions, Dagster instance, bucket
+    and warehouse."""
 
     settings: Settings
     defs: dg.Definitions
     instance: dg.DagsterInstance
 
     @classmethod
-    def local(cls, home: Path) -> Lane:
-        """A local lane over `home`, with its own ephemeral Dagster instance (dispose it when done)."""
-        settings = Settings(env="local", home=home)
+    def build(cls, settings: Settings) -> Lane:
+        """The lane `settings` describe, with its own ephemeral Dagster instance (dispose it when done)."""
         return cls(settings, build_definitions(settings), dg.DagsterInstance.ephemeral())
 
+    @classmethod
+    def local(cls, home: Path) -> Lane:
+        return cls.build(Settings(env="local", home=home))
+
     @property
-    def lake(self) -> LocalObjectStore:
+    def lake(self) -> ObjectStore:
         return self.defs.resources["s3"]
 
     @property
-    def warehouse(self) -> DuckDBWarehouse:
+    def warehouse(self) -> Warehouse:
         return self.defs.resources["snowflake"]
 
     def daily_keys(self) -> list[dg.AssetKey]:
@@ -49,14 +53,20 @@ class Lane:
         ]
 
     def run_days(
-        self, first: date, last: date | None = None, keys: list[dg.AssetKey] | None = None, raise_on_error: bool = True
+        self,
+        first: date,
+        last: date | None = None,
+        keys: list[dg.AssetKey] | None = None,
+        raise_on_error: bool = True,
+        hooks: Set[dg.HookDefinition] = frozenset(),
     ) -> dg.ExecuteInProcessResult:
         last = last or first
         keys = keys or self.daily_keys()
-        return materialize_range(self.defs, self.instance, keys, first.isoformat(), last.isoformat(), raise_on_error)
+        first_key, last_key = first.isoformat(), last.isoformat()
+        return materialize_range(self.defs, self.instance, keys, first_key, last_key, raise_on_error, hooks)
 
-    def run_everything(self, first: date, last: date):
-        return materialize_all_for_days(self.defs, self.instance, first, last)
+    def run_everything(self, first: date, last: date, *, daily: bool = True):
+        return materialize_all_for_days(self.defs, self.instance, first, last, daily=daily)
 
     def table(self, name: str, order_by: str) -> pd.DataFrame:
         return self.warehouse.query(f"SELECT * FROM {name} ORDER BY {order_by}").reset_index(drop=True)

@@ -70,8 +70,8 @@ def content_of(key: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
+    with moto_server() as server:
+        yield server.endpoint
 
 
 @pytest.fixture
@@ -169,7 +169,8 @@ def test_missing_key_raises_file_not_found_naming_it(store):
 
 
 def test_a_stopped_emulator_fails_fast_naming_the_endpoint():
-    with moto_server() as url:
+    with moto_server() as server:
+        url = server.endpoint
         store = new_store(url)
         store.write_bytes("a/1.txt", b"one")
     for call in (lambda: store.list_page("a/"), lambda: store.read_bytes("a/1.txt")):

@@ -9,16 +9,16 @@ import time
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from contracts.shop import ORDER_ITEMS, ORDERS, export_file_key
 from resources import raw_validation as rv
 from resources import snowflake_warehouse as sw
-from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse, to_pyformat
+from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse
 from resources.warehouse import QUARANTINE_COLUMNS, DuckDBWarehouse, RawFile, UnreadableExportFile
 from tests.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
 from tests.shop_records import jsonl_gz, order
+from tests.table_rows import comparable
 
 pytestmark = pytest.mark.emulator
 
@@ -77,28 +77,6 @@ def files(tmp_path_factory) -> dict[date, list[RawFile]]:
 @pytest.fixture(scope="module")
 def duckdb_warehouse(tmp_path_factory) -> DuckDBWarehouse:
     return DuckDBWarehouse(path=str(tmp_path_factory.mktemp("duck") / "warehouse.duckdb"))
-
-
-def comparable(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain values: timestamps as UTC instants, numbers as int, missing as None."""
-    records = []
-    for row in frame.to_dict("records"):
-        out = {}
-        for name, value in row.items():
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                out[name] = None
-            elif isinstance(value, pd.Timestamp) and value.tzinfo is None:  # DuckDB hands DATE out this way
-                out[name] = value.date().isoformat() if value == value.normalize() else value.isoformat()
-            elif isinstance(value, pd.Timestamp):
-                out[name] = value.tz_convert("UTC").isoformat()
-            elif isinstance(value, date):
-                out[name] = value.isoformat()
-            elif hasattr(value, "item"):
-                out[name] = value.item()
-            else:
-                out[name] = value
-        records.append(out)
-    return records
 
 
 def day_rows(wh, day: date) -> list[dict]:
@@ -167,7 +145,7 @@ def test_a_failure_inside_the_transaction_keeps_the_previous_rows(warehouse, fil
 
 
 def test_query_binds_dollar_params_safely(warehouse):
-    # (a '$d' inside a literal is covered by the to_pyformat test below: fakesnow itself would take it for
+    # (a '$d' inside a literal is covered by tests/test_pyformat_params.py: fakesnow itself would take it for
     # a session variable, real Snowflake does not)
     frame = warehouse.query(
         "SELECT count(*) AS n, '100%' AS pct FROM raw.orders WHERE _export_date = $d AND status = $s",
@@ -176,15 +154,6 @@ def test_query_binds_dollar_params_safely(warehouse):
     assert list(frame.columns) == ["n", "pct"]
     assert frame.iloc[0].tolist() == [0, "100%"]  # the quote in the value stays inside the value
     assert int(warehouse.query("SELECT count(*) AS n FROM raw.orders WHERE status = $s", {"s": "paid"}).iloc[0, 0]) == 3
-
-
-def test_to_pyformat_rewrites_only_placeholders_outside_literals():
-    sql, params = to_pyformat(
-        "SELECT '%' || $a, '$a', \"$a\", $$ $a $$, $b /* $a */ -- $a\n, $1, $unset", {"a": 1, "b": 2, "c": 3}
-    )
-    assert sql == "SELECT '%%' || %(a)s, '$a', \"$a\", $$ $a $$, %(b)s /* $a */ -- $a\n, $1, $unset"
-    assert params == {"a": 1, "b": 2}
-    assert to_pyformat("SELECT '%'", {}) == ("SELECT '%'", None)
 
 
 def test_table_columns_are_lower_case_logical_types(warehouse):
@@ -221,11 +190,12 @@ def test_the_password_stays_out_of_reprs_and_errors(warehouse):
 
 # the connector's query-cancel timer thread reports the dead endpoint from its own thread, too
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_a_stopped_endpoint_fails_fast_and_clearly_then_a_new_server_works(files, monkeypatch):
-    with fakesnow_server() as server:
+def test_a_stopped_endpoint_fails_fast_and_clearly_and_keeps_the_committed_rows(files, monkeypatch):
+    with fakesnow_server(durable=True) as server:
         server.create_database(DATABASE)
         warehouse = new_warehouse(server.endpoint)
-        assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY]).rows_loaded == 3
+        assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY][:1]).rows_loaded == 3
+        committed = day_rows(warehouse, DAY)
         real_copy = sw.copy_into
 
         def stop_then_copy(*args):
@@ -249,9 +219,9 @@ def test_a_stopped_endpoint_fails_fast_and_clearly_then_a_new_server_works(files
                 call()
             print(f"failed after {time.monotonic() - started:.1f} s")
             assert time.monotonic() - started < 15
-    # fakesnow keeps its databases in memory, so a new server on the same port starts empty: the same
-    # resource reconnects (no state kept between calls) and loads again.
-    with fakesnow_server(server.port) as restarted:
-        restarted.create_database(DATABASE)
-        assert warehouse.table_columns("raw", "orders") == []
+        # Back on the same port with what it had committed (durable): the interrupted transaction left
+        # no trace, and the same resource (no connection kept between calls) loads again.
+        server.restart()
+        assert day_rows(warehouse, DAY) == committed
         assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY]).rows_loaded == 3
+        assert day_rows(warehouse, DAY) != committed  # order 5's later version, from the second file
