@@ -52,19 +52,116 @@ def raw_load_rows(results: dict[int, dict[str, Figure]], lines: dict[int, int], 
     return rows
 
 
-def write(path: Path, command: str, repeats: int, sections: list[str]) -> None:
+def write(path: Path, command: str, repeats: int, sections: dict[int, list[str]]) -> None:
+    """Write the figures measured now, keeping from the existing file those not rerun (e.g. `--figures
+    sensor_tick` updates figure 4 only). Each section says which command and commit measured it."""
+    stamp = f"Measured by `{command}` (repeats per figure: {repeats}) at commit {git_revision()}."
+    merged = {**existing_sections(path), **{n: [*lines, "", stamp] for n, lines in sections.items()}}
     text = [
         "# Benchmarks",
         "",
         "Written by `make bench` (bench/); every ratio compares figures measured in the same run, on the same",
         "machine, each the median of several runs in a fresh process (peak memory: the largest of them).",
         "",
-        *sections,
-        "",
+        *(line for _, lines in sorted(merged.items()) for line in [*lines, ""]),
         "## How these were measured",
         "",
-        f"- Command: `{command}` (repeats per figure: {repeats}), at commit {git_revision()}.",
+        f"- Command of the latest run: `{command}` (repeats per figure: {repeats}), at commit {git_revision()}.",
         f"- Machine: {machine()}.",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(text) + "\n")
+
+
+def existing_sections(path: Path) -> dict[int, list[str]]:
+    """The numbered figure sections (`## 3. ...` up to the next `## `) of an existing report."""
+    sections: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if line.startswith("## "):
+            number = line[3:].split(".", 1)[0]
+            current = sections.setdefault(int(number), []) if number.isdigit() else None
+        if current is not None:
+            current.append(line)
+    return {n: _strip_blank_tail(lines) for n, lines in sections.items()}
+
+
+def _strip_blank_tail(lines: list[str]) -> list[str]:
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
+def _wall_cpu(figure: Figure) -> str:
+    return f"{figure.seconds:.2f} / {figure.cpu_seconds:.2f}"
+
+
+def _ratio(ours: Figure, base: Figure) -> str:
+    return f"{ours.seconds / base.seconds:.2f}x / {ours.cpu_seconds / base.cpu_seconds:.2f}x"
+
+
+def location_load_rows(results: dict[str, dict[str, Figure]]) -> list[str]:
+    """One row per project: the floor, the shipped project, then the synthetic dbt projects by size."""
+    floor = results["floor"]
+    rows = [
+        "| project | assets | CLI validate s (wall / CPU) | in-process s (wall / CPU) | CLI vs floor (wall / CPU) "
+        "| in-process vs floor (wall / CPU) | in-process peak MB | s per 100 models since the previous size "
+        "(CLI / in-process, CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    previous: tuple[int, dict[str, Figure]] | None = None
+    for name, figures in results.items():
+        cli, inproc = figures["cli"], figures["in_process"]
+        growth = ""
+        if name.endswith(" models"):
+            models = int(name.split()[0])
+            if previous is not None:
+                per_100 = [
+                    (figures[way].cpu_seconds - previous[1][way].cpu_seconds) / (models - previous[0]) * 100
+                    for way in ("cli", "in_process")
+                ]
+                growth = f"{per_100[0]:.2f} / {per_100[1]:.2f}"
+            previous = (models, figures)
+        rows.append(
+            f"| {name} | {inproc.value} | {_wall_cpu(cli)} | {_wall_cpu(inproc)} | {_ratio(cli, floor['cli'])} "
+            f"| {_ratio(inproc, floor['in_process'])} | {inproc.peak_rss_mb:.0f} | {growth} |"
+        )
+    return rows
+
+
+def growth_reading(results: dict[str, dict[str, Figure]]) -> str:
+    """The growth ratio: CPU seconds per 100 models over the largest step against the smallest step."""
+    sizes = sorted(int(name.split()[0]) for name in results if name.endswith(" models"))
+    if len(sizes) < 3:
+        return "Growth ratio: needs three synthetic sizes."
+
+    def per_100(way: str, small: int, large: int) -> float:
+        low, high = results[f"{small} models"][way], results[f"{large} models"][way]
+        return (high.cpu_seconds - low.cpu_seconds) / (large - small) * 100
+
+    ratios = [
+        f"{way} {per_100(way, sizes[-2], sizes[-1]) / per_100(way, sizes[0], sizes[1]):.2f}"
+        for way in ("cli", "in_process")
+    ]
+    return (
+        f"Growth ratio (CPU s per 100 models from {sizes[-2]:,} to {sizes[-1]:,} models / the same from "
+        f"{sizes[0]:,} to {sizes[1]:,}; 1.00 = linear, above = faster than linear): {', '.join(ratios)}."
+    )
+
+
+def sensor_tick_rows(results: dict) -> list[str]:
+    """One row per store and bucket size (results: bench.sensor_tick.measure)."""
+    rows = [
+        "| store | objects | first tick s | steady tick s | objects listed (first / steady) | run requests "
+        "| bare listing s | first tick / bare listing | steady tick / bare listing | caught-up cursor KB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (kind, count), figures in results.items():
+        first, steady, bare = figures.median("first_s"), figures.median("steady_s"), figures.bare.seconds
+        value = figures.ticks.value
+        rows.append(
+            f"| {kind} | {count:,} | {first:.2f} | {steady:.2f} | {value['listed_first']:,} / "
+            f"{value['listed_steady']:,} | {value['run_requests']:,} | {bare:.2f} | {first / bare:.1f}x "
+            f"| {steady / bare:.1f}x | {value['cursor_kb']:.0f} |"
+        )
+    return rows
