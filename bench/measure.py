@@ -6,6 +6,7 @@ import multiprocessing
 import resource
 import statistics
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ class Figure:
 def _child(
     target: Callable[..., Any], args: tuple, setup: Callable[..., Any] | None, queue: multiprocessing.Queue
 ) -> None:
+    warnings.filterwarnings("ignore")  # Dagster's beta/preview notices, once per process: noise in the output
     prepared = (setup(*args),) if setup is not None else ()
     cpu_began, began = cpu_seconds(), time.perf_counter()
     value = target(*args, *prepared)
