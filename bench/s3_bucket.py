@@ -1,17 +1,18 @@
 """A moto S3 server whose bucket already holds the landed export files of figure 4.
 
-Uploading through the S3 API runs at about 130 objects/s here (moto answers each PUT in Python, 8 client
-threads, 2 cores), so 100,000 objects would take about 13 minutes. Instead the server's own process puts
-them into moto's in-memory backend before it starts answering, with the landing times of
-`bench.data.landed_objects` (as objects that landed over days, not in one burst). Started and stopped like
-the test emulators (tests/emulators.py): own session, free port on 127.0.0.1, SIGTERM then SIGKILL.
+Uploading through the S3 API ran at about 130 objects/s here (moto answers each PUT in Python; 8 client
+threads, 2 cores at load 8), so 100,000 objects would take about 13 minutes. Instead the server's own
+process puts them into moto's in-memory backend before it starts answering (100,000 objects: ready in 9 s
+on a quiet machine), with the landing times of `bench.data.landed_objects` (objects that landed over days,
+not in one burst). Started and stopped like the test emulators (tests/emulators.py): own session, free
+port on 127.0.0.1, SIGTERM then SIGKILL.
 
-moto's ListObjectsV2 filters and sorts the whole bucket for every page (O(N log N) per 1,000 keys, so a
-full listing is quadratic: 10,000 keys took 21 s, 100,000 would take about half an hour). Real S3 serves
-a page from its sorted key index at a cost independent of the bucket's size. This server therefore keeps
-the bucket's sorted keys (the benchmark writes nothing after the start) and answers a page by bisecting
+moto's ListObjectsV2 filters and sorts the whole bucket for every page (O(N log N) per 1,000 keys), so a
+full listing grows quadratically with the bucket, which would blur how the sensor itself grows. Real S3
+serves a page from its sorted key index at a cost independent of the bucket's size. This server therefore
+keeps the bucket's sorted keys (the benchmark writes nothing after the start) and answers a page by bisecting
 them; the response (XML of up to 1,000 objects) is still moto's. Both the sensor tick and the bare-listing
-baseline go through the same server, so their ratio is not affected.
+baseline go through the same server, so their ratio compares like with like.
 """
 
 from __future__ import annotations
