@@ -152,7 +152,7 @@ def synthetic_dbt_project(root: Path, models: int) -> Path:
     Model 0 reads one source; model i reads model (i - 1) // 2: a fan-out tree, so the lineage has as
     many edges as models and a depth of log2(models), like a warehouse's staging -> marts layers.
     """
-    project = root / f"dbt-{models}-models"
+    project = (root / f"dbt-{models}-models").resolve()
     marker = project / "complete"
     if not marker.exists():
         (project / "models").mkdir(parents=True, exist_ok=True)
