@@ -59,7 +59,12 @@ backfill: manifest instance
 	$(PY) -m cli.backfill --from $(FROM) --to $(TO)
 
 # Benchmarks at scale (minutes; not part of `make test`): writes docs/BENCHMARKS.md.
+# One figure alone: make bench BENCH_FIGURES=sensor_tick (the other sections of the report are kept).
+BENCH_FIGURES ?= raw_load,location_load,sensor_tick
 BENCH_SCALES ?= 1000000,5000000,20000000
+BENCH_MODELS ?= 100,500,1000
+BENCH_OBJECTS ?= 1000,10000,100000
 BENCH_REPEATS ?= 3
 bench: manifest
-	$(PY) -m bench --scales $(BENCH_SCALES) --repeats $(BENCH_REPEATS)
+	$(PY) -m bench --figures $(BENCH_FIGURES) --scales $(BENCH_SCALES) --models $(BENCH_MODELS) \
+		--objects $(BENCH_OBJECTS) --repeats $(BENCH_REPEATS)

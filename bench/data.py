@@ -1,15 +1,19 @@
-"""Benchmark data: one day of shop exports at a given number of order lines, made by the generator."""
+"""Benchmark data: a day of shop exports made by the generator, projects to load, buckets of landed files."""
 
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from contracts.shop import ORDER_ITEMS, export_partition_prefix
+from assets.partitions import FIRST_BUSINESS_DAY
+from contracts.shop import ORDER_ITEMS, SHOP_TABLES, export_file_key, export_partition_prefix
 from generator.faults import FaultConfig, apply_line_faults
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.storage import LocalObjectStore
@@ -87,5 +91,131 @@ def history(root: Path, start: date, days: int, orders_per_day: float, seed: int
     if not marker.exists():
         config = ShopConfig(seed=seed, orders_per_day=orders_per_day, world_start=start)
         generate_shop_exports(LocalObjectStore(root=str(lake)), start, days, config)
+        marker.write_text("ok\n")
+    return lake
+
+
+# ----------------------------------------------------------------------------- figure 3: projects to load
+
+FLOOR_DEFINITIONS = '''"""The floor of a code location's load time: Dagster and one asset, nothing else."""
+
+import dagster as dg
+
+
+@dg.asset
+def one_asset() -> int:
+    return 1
+
+
+defs = dg.Definitions(assets=[one_asset])
+'''
+
+
+def floor_project(root: Path) -> Path:
+    """A one-asset Dagster project; returns its definitions file."""
+    path = root / "floor-project" / "definitions.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(FLOOR_DEFINITIONS)
+    return path
+
+
+SYNTHETIC_DBT_PROJECT = """name: synthetic
+version: "1.0.0"
+config-version: 2
+profile: synthetic
+model-paths: ["models"]
+flags:
+  send_anonymous_usage_stats: false
+models:
+  synthetic:
+    +materialized: view
+    +tags: [daily]
+"""
+
+SYNTHETIC_DBT_PROFILE = """synthetic:
+  target: duckdb
+  outputs:
+    duckdb:
+      type: duckdb
+      path: ":memory:"
+      schema: main
+"""
+
+SYNTHETIC_DBT_SOURCE = """version: 2
+sources:
+  - name: raw
+    tables:
+      - name: events
+"""
+
+# A definitions file inside the synthetic project, so `dagster definitions validate -f` can load it too.
+SYNTHETIC_DEFINITIONS = """from pathlib import Path
+
+from bench.location_load import synthetic_definitions
+
+defs = synthetic_definitions(Path(__file__).parent)
+"""
+
+
+def synthetic_dbt_project(root: Path, models: int) -> Path:
+    """(Once; reused by later runs) a dbt project of `models` trivial models and its parsed manifest.
+
+    Model 0 reads one source; model i reads model (i - 1) // 2: a fan-out tree, so the lineage has as
+    many edges as models and a depth of log2(models), like a warehouse's staging -> marts layers.
+    """
+    project = (root / f"dbt-{models}-models").resolve()
+    marker = project / "complete"
+    if not marker.exists():
+        (project / "models").mkdir(parents=True, exist_ok=True)
+        (project / "dbt_project.yml").write_text(SYNTHETIC_DBT_PROJECT)
+        (project / "profiles.yml").write_text(SYNTHETIC_DBT_PROFILE)
+        (project / "models" / "sources.yml").write_text(SYNTHETIC_DBT_SOURCE)
+        (project / "definitions.py").write_text(SYNTHETIC_DEFINITIONS)
+        for i in range(models):
+            upstream = "source('raw', 'events')" if i == 0 else f"ref('m_{(i - 1) // 2:05d}')"
+            (project / "models" / f"m_{i:05d}.sql").write_text(f"select * from {{{{ {upstream} }}}}\n")
+        dbt = Path(sys.executable).parent / "dbt"
+        args = [str(dbt), "parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
+        subprocess.run(args, check=True, cwd=project)
+        marker.write_text("ok\n")
+    return project
+
+
+# ------------------------------------------------------------------------------- figure 4: a landed bucket
+
+LANDING_EPOCH = datetime(2026, 3, 1, tzinfo=UTC)
+LANDING_SPACING = timedelta(seconds=10)  # one export file every 10 s: 100,000 files land over 11.6 days
+LANDING_DAYS = 250  # export days the keys spread over (2026-01-01 on), so every key routes to a partition
+
+
+def landed_objects(count: int) -> list[tuple[str, datetime]]:
+    """`count` export-file keys of the shop tables with the times they landed, oldest first."""
+    tables = [c.name for c in SHOP_TABLES]
+    first_day = date.fromisoformat(FIRST_BUSINESS_DAY)
+    objects = []
+    for i in range(count):
+        day = first_day + timedelta(days=(i // len(tables)) % LANDING_DAYS)
+        part = i // (len(tables) * LANDING_DAYS)
+        key = export_file_key(tables[i % len(tables)], day.isoformat(), part)
+        objects.append((key, LANDING_EPOCH + i * LANDING_SPACING))
+    return objects
+
+
+def landed_content(key: str) -> bytes:
+    """A small distinct body per object, so each has its own etag."""
+    return f"{key}\n".encode()
+
+
+def local_bucket(root: Path, count: int) -> Path:
+    """(Once; reused by later runs) a local bucket holding `landed_objects(count)`; returns its root."""
+    lake = root / f"bucket-{count}" / "lake"
+    marker = lake.parent / "complete"
+    if not marker.exists():
+        for key, landed in landed_objects(count):
+            path = lake / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(landed_content(key))
+            stamp = int(landed.timestamp() * 1e9)
+            os.utime(path, ns=(stamp, stamp))
         marker.write_text("ok\n")
     return lake

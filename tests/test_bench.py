@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 from bench.__main__ import main
+from bench.report import write
+
+
+def table_row(text: str, first_cells: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(f"| {first_cells} |"))
+    return [cell.strip() for cell in line.strip("|").split("|")]
 
 
 def test_bench_suite_writes_a_report_with_ratios_against_same_run_baselines(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
-    main(["--scales", "5000", "--repeats", "1", "--data", str(tmp_path / "data"), "--out", str(out)])
+    tiny = ["--scales", "5000", "--models", "3", "--objects", "40", "--repeats", "1"]
+    main([*tiny, "--data", str(tmp_path / "data"), "--out", str(out)])
     text = out.read_text()
+
     assert "| order lines | cumulus s | bare DuckDB s | pandas s |" in text
     row = next(line for line in text.splitlines() if line.startswith("| 4,") or line.startswith("| 5,"))
     assert "x |" in row
-    assert "Command: `python -m bench --scales 5000" in text and "cores" in text
+
+    floor, shipped, synthetic = (table_row(text, name) for name in ("floor", "shipped", "3 models"))
+    assert floor[1] == "1" and floor[4] == floor[5] == "1.00x / 1.00x" and int(floor[6]) > 50
+    assert synthetic[1] == "4"  # three models and their source
+    assert int(shipped[1]) > 10 and shipped[4].endswith("x")
+
+    for store in ("local", "s3"):
+        cells = table_row(text, f"{store} | 40")
+        assert cells[4] == "40 / 40" and cells[5] == "40"  # every object listed; all new, within the budget
+        assert cells[7].endswith("x")
+
+    assert "Measured by `python -m bench --scales 5000" in text and "cores" in text
+
+
+def test_rerunning_one_figure_keeps_the_other_sections(tmp_path):
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\n## 1. Raw load\n\nearlier table\n\n## How these were measured\n\n- old\n")
+    write(out, "python -m bench --figures location_load", 1, {3: ["## 3. Code location load", "", "new table"]})
+    text = out.read_text()
+    assert "## 1. Raw load\n\nearlier table\n" in text and "new table\n\nMeasured by `python -m bench" in text
+    assert text.index("## 1. Raw load") < text.index("## 3. Code location load") < text.index("## How these")
+    assert "- old" not in text
