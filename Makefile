@@ -20,10 +20,13 @@ DEMO_ORDERS_PER_DAY ?= 400
 .PHONY: install manifest demo test dev lint instance clean backfill bench browser-deps
 
 # The virtual environment, rebuilt when the lock changes. uv itself is pinned in the lock's dev group.
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE=1 is set (as on this machine kind) Python never caches .pyc,
+# so every Python process (each Dagster run and step worker, each dbt call) compiled ~2,000 modules from
+# source: importing definitions.py took 17 s of CPU, 8 s with the bytecode compiled once here (~35 s CPU).
 $(VENV)/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv sync --frozen --python $(PY)
+	$(VENV)/bin/uv sync --frozen --compile-bytecode --python $(PY)
 	touch $@
 
 install: $(VENV)/.installed
