@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from resources.settings import load_settings
 from tests.browser.chromium import ChromiumMissing, launch_chromium
@@ -21,6 +21,7 @@ from tests.browser.chromium import ChromiumMissing, launch_chromium
 VIEWPORT = {"width": 1600, "height": 1000}
 # Generous per-action timeout: on a busy 2-core machine a Dagster page can take several seconds to settle.
 ACTION_TIMEOUT_MS = 60_000
+expect.set_options(timeout=ACTION_TIMEOUT_MS)  # assertions wait as long as actions (their default is 5 s)
 
 
 @pytest.hookimpl(wrapper=True)
