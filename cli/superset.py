@@ -55,8 +55,9 @@ def superset_environment(home: Path, username: str, password: str) -> dict[str, 
     bundle, no Python package) would sit on Superset's import path next to the real package.
     """
     home.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = dict(os.environ)
     env.update(
+        PYTHONPATH="",  # empty rather than absent, so a caller merging os.environ back cannot restore it
         SUPERSET_HOME=str(home),
         SUPERSET_CONFIG_PATH=str(CONFIG_PATH),
         SUPERSET_SECRET_KEY=_secret_key(home),

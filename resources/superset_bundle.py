@@ -11,7 +11,6 @@ Pure functions over files: no HTTP here.
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -121,9 +120,13 @@ def _chart(path: str, config: dict[str, Any], datasets: dict[str, DatasetSpec]) 
 
 
 def _chart_uuids_in_layout(position: dict[str, Any]) -> list[str]:
-    return [
-        node["meta"]["uuid"] for node in position.values() if isinstance(node, dict) and node.get("type") == "CHART"
-    ]
+    """The uuids of the layout's chart nodes. Superset places a chart by its node's `meta.uuid` (without
+    it the chart is shown twice) and maps the node's `meta.chartId`, a placeholder, to the new id."""
+    nodes = [n for n in position.values() if isinstance(n, dict) and n.get("type") == "CHART"]
+    placeholders = [n["meta"].get("chartId") for n in nodes]
+    if not all(isinstance(p, int) for p in placeholders) or len(set(placeholders)) != len(nodes):
+        raise BundleError("every chart node of the dashboard layout needs its own integer meta.chartId")
+    return [str(n["meta"].get("uuid")) for n in nodes]
 
 
 def load_bundle(root: Path = BUNDLE_DIR) -> Bundle:
@@ -156,8 +159,3 @@ def load_bundle(root: Path = BUNDLE_DIR) -> Bundle:
         dashboard_slug=dashboard["slug"],
         dashboard_title=dashboard["dashboard_title"],
     )
-
-
-def as_json_string(value: Any) -> str:
-    """Superset's REST API takes some nested fields (a database's `extra`) as JSON strings."""
-    return json.dumps(value, sort_keys=True)

@@ -15,7 +15,9 @@ from cli.runs import materialize_all_for_days, materialize_range
 from definitions import build_definitions
 from resources.settings import Settings
 from resources.storage import LocalObjectStore
+from resources.superset_settings import SupersetSettings
 from resources.warehouse import DuckDBWarehouse
+from tests.superset_server import running_superset
 
 
 @dataclass
@@ -27,9 +29,10 @@ class Lane:
     instance: dg.DagsterInstance
 
     @classmethod
-    def local(cls, home: Path) -> Lane:
-        """A local lane over `home`, with its own ephemeral Dagster instance (dispose it when done)."""
-        settings = Settings(env="local", home=home)
+    def local(cls, home: Path, superset: SupersetSettings | None = None) -> Lane:
+        """A local lane over `home`, with its own ephemeral Dagster instance (dispose it when done);
+        with `superset`, its definitions include the Superset dashboard published there."""
+        settings = Settings(env="local", home=home, superset=superset)
         return cls(settings, build_definitions(settings), dg.DagsterInstance.ephemeral())
 
     @property
@@ -86,3 +89,10 @@ def step_failures(result: dg.ExecuteInProcessResult) -> str:
                 messages.append(error.message)
                 error = error.cause
     return "\n".join(messages)
+
+
+@pytest.fixture(scope="session")
+def superset_server(tmp_path_factory):
+    """One real Superset for the session (its first start runs every migration: about a minute)."""
+    with running_superset(tmp_path_factory.mktemp("superset-home")) as server:
+        yield server
