@@ -6,6 +6,7 @@ travels in the login request's body).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -42,11 +43,16 @@ def _reason(response: requests.Response) -> str:
     except ValueError:
         return response.text.strip()[:300] or response.reason
     if isinstance(body, dict):
-        if "errors" in body:
-            return "; ".join(str(e.get("message", e)) for e in body["errors"])
+        if "errors" in body:  # details (an import's validation errors per file and field) are in `extra`
+            return "; ".join(_error_text(e) for e in body["errors"])
         if "message" in body:
             return str(body["message"])
     return str(body)[:300]
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    extra = {k: v for k, v in (error.get("extra") or {}).items() if k != "issue_codes"}  # generic boilerplate
+    return str(error.get("message", error)) + (f" {json.dumps(extra)[:1000]}" if extra else "")
 
 
 class SupersetSession:
@@ -58,6 +64,9 @@ class SupersetSession:
         self.timeout = timeout
         self._http = requests.Session()
         self._http.trust_env = False  # no proxy from the environment between us and the server
+        # Superset answers an error with its HTML page to any client that accepts HTML (requests sends */*
+        # by default); asking for JSON gets the reason, e.g. an import's validation errors per file.
+        self._http.headers["Accept"] = "application/json"
         response = self._send("POST", LOGIN, json={"username": username, "password": password, "provider": "db"})
         if response.status_code == 401:
             raise SupersetLoginRejected(

@@ -111,7 +111,14 @@ def test_cloud_lane_renders_the_same_bundle_for_snowflake_with_the_password_outs
     # Resource configuration is shown in the UI: both secrets are references, not values.
     assert isinstance(connection.password, EnvVar) and connection.password.env_var_name == "SNOWFLAKE_PASSWORD"
     assert isinstance(superset.password, EnvVar) and superset.password.env_var_name == "CUMULUS_SUPERSET_PASSWORD"
-    resolved = connection.model_copy(update={"password": CLOUD_ENV["SNOWFLAKE_PASSWORD"]})
+    resolved = SnowflakeForSuperset(
+        account=connection.account,
+        user=connection.user,
+        password=CLOUD_ENV["SNOWFLAKE_PASSWORD"],  # what the EnvVar resolves to at run time
+        role=connection.role,
+        warehouse=connection.warehouse,
+        database=connection.database,
+    )
     bundle = load_bundle()
     archive = bundle.zip_with_database(resolved.database_config())
     files = unzip(archive)
