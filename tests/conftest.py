@@ -17,7 +17,7 @@ from resources.settings import Settings
 from resources.storage import LocalObjectStore
 from resources.superset_settings import SupersetSettings
 from resources.warehouse import DuckDBWarehouse
-from tests.superset_server import running_superset
+from tests.superset_server import starting_superset
 
 
 @dataclass
@@ -92,7 +92,13 @@ def step_failures(result: dg.ExecuteInProcessResult) -> str:
 
 
 @pytest.fixture(scope="session")
-def superset_server(tmp_path_factory):
-    """One real Superset for the session (its first start runs every migration: about a minute)."""
-    with running_superset(tmp_path_factory.mktemp("superset-home")) as server:
-        yield server
+def superset_starting(tmp_path_factory):
+    """One real Superset for the session, started at once; `.ready()` waits for its first answer (its
+    first start runs every migration: a minute or more), so a fixture can do other work meanwhile."""
+    with starting_superset(tmp_path_factory.mktemp("superset-home")) as starting:
+        yield starting
+
+
+@pytest.fixture(scope="session")
+def superset_server(superset_starting):
+    return superset_starting.ready()
