@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     home = settings.home / "superset"
     login = settings.superset or SupersetSettings.local_default(f"http://{HOST}:{args.port}")
     url = f"http://{HOST}:{args.port}"
-    print(f"Superset at {url} (user {login.username}); metadata in {home}. Stop with Ctrl-C.")
+    print(f"Starting Superset at {url} (user {login.username}); metadata in {home}. Stop with Ctrl-C.")
+    print("It answers once its metadata is prepared: about a minute the first time, 20-30 s later on.")
     if login.username == LOCAL_ADMIN_USERNAME and not os.environ.get("CUMULUS_SUPERSET_PASSWORD"):
         print("Password: the local-only default (see README, section Superset).")
     print(f"Publish the dashboard: export CUMULUS_SUPERSET_URL={url}, then `make demo` or materialize")
