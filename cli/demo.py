@@ -18,6 +18,7 @@ from cli.runs import materialize_all_for_days
 from definitions import build_definitions
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import load_settings
+from resources.superset_bundle import load_bundle
 
 
 def record_landed_files(defs: dg.Definitions, instance: dg.DagsterInstance) -> int:
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         print(kpis.to_string(index=False))
     print(f"\nwarehouse: {settings.warehouse_path}")
     print(f"dashboard: {settings.reports_dir / 'kpi_report.html'}")
+    if settings.superset is not None:
+        print(f"Superset dashboard: {settings.superset.url}/superset/dashboard/{load_bundle().dashboard_slug}/")
 
 
 if __name__ == "__main__":

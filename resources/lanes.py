@@ -10,14 +10,17 @@ from resources.dashboard import HtmlReportDashboard
 from resources.dbt_project import dbt_resource
 from resources.settings import Settings
 from resources.storage import LocalObjectStore
+from resources.superset import SupersetDashboard
+from resources.superset_connections import DuckDBServingCopy, SnowflakeForSuperset, SupersetWarehouse
 from resources.warehouse import DuckDBWarehouse
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     common = {
         "dbt": dbt_resource(settings),
-        # Locally and, until the Superset dashboard lands, in the cloud lane too.
+        # The zero-setup dashboard, in both lanes; Superset comes on top when configured.
         "dashboard": HtmlReportDashboard(output_dir=str(settings.reports_dir)),
+        **superset_resources(settings),
     }
     if settings.cloud is None:
         return {
@@ -48,3 +51,27 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             protocol=c.snowflake_protocol,
         ),
     }
+
+
+def superset_resources(settings: Settings) -> dict[str, Any]:
+    """The Superset dashboard's resource, when CUMULUS_SUPERSET_URL is set; none otherwise."""
+    s = settings.superset
+    if s is None:
+        return {}
+    warehouse: SupersetWarehouse
+    if settings.cloud is None:
+        warehouse = DuckDBServingCopy(
+            warehouse_path=str(settings.warehouse_path), serving_path=str(settings.serving_copy_path)
+        )
+    else:
+        c = settings.cloud
+        warehouse = SnowflakeForSuperset(
+            account=c.snowflake_account,
+            user=c.snowflake_user,
+            password=EnvVar("SNOWFLAKE_PASSWORD"),
+            role=c.snowflake_role,
+            warehouse=c.snowflake_warehouse,
+            database=c.snowflake_database,
+        )
+    password = EnvVar("CUMULUS_SUPERSET_PASSWORD") if s.password_from_environment else s.password
+    return {"superset": SupersetDashboard(url=s.url, username=s.username, password=password, warehouse=warehouse)}

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from resources.superset_settings import SupersetSettings, SupersetSettingsError, superset_settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("local", "cloud")
 
@@ -61,6 +63,7 @@ class Settings:
     env: str
     home: Path
     cloud: CloudSettings | None = None
+    superset: SupersetSettings | None = None  # None: no Superset dashboard (resources/superset_settings.py)
 
     @property
     def lake_root(self) -> Path:
@@ -75,6 +78,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def serving_copy_path(self) -> Path:
+        """The read-only copy of the warehouse's KPI schema that Superset reads (local lane)."""
+        return self.home / "warehouse" / "kpi_serving.duckdb"
 
     @property
     def dbt_target(self) -> str:
@@ -120,4 +128,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"CUMULUS_ENV must be one of {', '.join(ENVIRONMENTS)}; got {env!r}")
     home = Path(environ.get("CUMULUS_HOME") or REPO_ROOT / ".cumulus").expanduser().resolve()
     cloud = _cloud_settings(environ) if env == "cloud" else None
-    return Settings(env=env, home=home, cloud=cloud)
+    try:
+        superset = superset_settings(environ, cloud=cloud is not None)
+    except SupersetSettingsError as error:
+        raise SettingsError(str(error)) from None
+    return Settings(env=env, home=home, cloud=cloud, superset=superset)

@@ -15,7 +15,9 @@ from cli.runs import materialize_all_for_days, materialize_range
 from definitions import build_definitions
 from resources.settings import Settings
 from resources.storage import ObjectStore
+from resources.superset_settings import SupersetSettings
 from resources.warehouse import Warehouse
+from tests.superset_server import starting_superset
 
 
 @dataclass
@@ -33,8 +35,9 @@ class Lane:
         return cls(settings, build_definitions(settings), dg.DagsterInstance.ephemeral())
 
     @classmethod
-    def local(cls, home: Path) -> Lane:
-        return cls.build(Settings(env="local", home=home))
+    def local(cls, home: Path, superset: SupersetSettings | None = None) -> Lane:
+        """A local lane over `home`; with `superset`, its definitions include the Superset dashboard."""
+        return cls.build(Settings(env="local", home=home, superset=superset))
 
     @property
     def lake(self) -> ObjectStore:
@@ -96,3 +99,16 @@ def step_failures(result: dg.ExecuteInProcessResult) -> str:
                 messages.append(error.message)
                 error = error.cause
     return "\n".join(messages)
+
+
+@pytest.fixture(scope="session")
+def superset_starting(tmp_path_factory):
+    """One real Superset for the session, started at once; `.ready()` waits for its first answer (its
+    first start runs every migration: a minute or more), so a fixture can do other work meanwhile."""
+    with starting_superset(tmp_path_factory.mktemp("superset-home")) as starting:
+        yield starting
+
+
+@pytest.fixture(scope="session")
+def superset_server(superset_starting):
+    return superset_starting.ready()
