@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,12 +27,17 @@ SHIPPED_DEFINITIONS = REPO_ROOT / "definitions.py"
 
 def validate_cli(definitions_file: Path) -> None:
     dagster = Path(sys.executable).parent / "dagster"
-    subprocess.run(
-        [str(dagster), "definitions", "validate", "-f", definitions_file.name],
-        cwd=definitions_file.parent,
-        check=True,
-        capture_output=True,
-    )
+    # The CLI refuses a DAGSTER_HOME that does not exist (a fresh clone has no instance yet): give it an empty one.
+    with tempfile.TemporaryDirectory(prefix="bench-dagster-home-") as home:
+        done = subprocess.run(
+            [str(dagster), "definitions", "validate", "-f", definitions_file.name],
+            cwd=definitions_file.parent,
+            env={**os.environ, "DAGSTER_HOME": home},
+            capture_output=True,
+            text=True,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"dagster definitions validate {definitions_file} failed:\n{done.stderr[-3000:]}")
 
 
 # Run by a fresh interpreter, so the imports it triggers (Dagster's included) are part of the figure: a

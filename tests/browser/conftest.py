@@ -55,7 +55,9 @@ def artifacts(request) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while it is
+# open, and Dagster's automation evaluation (asyncio.run) in a later test module fails under it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         try:
