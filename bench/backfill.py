@@ -17,11 +17,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.data import bench_home
 from bench.measure import Figure, Spec, interleaved
 from resources.settings import REPO_ROOT
 
@@ -44,15 +44,6 @@ class History:
         count = max(1, min(count, self.days))
         step = self.days / count
         return [self.first + timedelta(days=int(self.days - 1 - i * step)) for i in range(count)][::-1]
-
-
-def fresh_home(lake: Path) -> Path:
-    """An empty cumulus home (warehouse, Dagster instance) over a shared, read-only lake."""
-    home = Path(tempfile.mkdtemp(prefix="cumulus-bench-"))
-    (home / "lake").symlink_to(lake.resolve())
-    (home / "dagster").mkdir()
-    shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", home / "dagster" / "dagster.yaml")
-    return home
 
 
 def daily_selection() -> str:
@@ -85,11 +76,11 @@ def _materialize(home: Path, selection: str, partition_args: list[str]) -> None:
 
 
 def single_run(history: History, selection: str) -> None:
-    _materialize(fresh_home(history.lake), selection, ["--partition-range", f"{history.first}...{history.last}"])
+    _materialize(bench_home(history.lake), selection, ["--partition-range", f"{history.first}...{history.last}"])
 
 
 def one_day(history: History, day: date, selection: str) -> None:
-    _materialize(fresh_home(history.lake), selection, ["--partition", day.isoformat()])
+    _materialize(bench_home(history.lake), selection, ["--partition", day.isoformat()])
 
 
 def bare_work(history: History) -> None:
@@ -100,7 +91,7 @@ def bare_work(history: History) -> None:
     from resources.storage import LocalObjectStore
     from resources.warehouse import DuckDBWarehouse
 
-    home = fresh_home(history.lake)
+    home = bench_home(history.lake)
     settings = Settings(env="local", home=home)
     store, warehouse = (
         LocalObjectStore(root=str(settings.lake_root)),

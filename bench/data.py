@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from assets.partitions import FIRST_BUSINESS_DAY
 from contracts.shop import ORDER_ITEMS, SHOP_TABLES, export_file_key, export_partition_prefix
 from generator.faults import FaultConfig, apply_line_faults
 from generator.shop import ShopConfig, generate_shop_exports
+from resources.settings import REPO_ROOT
 from resources.storage import LocalObjectStore
 
 BENCH_DAY = date(2026, 11, 3)
@@ -35,6 +38,16 @@ class DayExport:
     @property
     def compressed_mb(self) -> float:
         return sum(p.stat().st_size for p in self.order_item_files) / 1e6
+
+
+def bench_home(lake: Path | None = None) -> Path:
+    """An empty cumulus home (warehouse, Dagster instance folder) in a temp dir, over a shared lake."""
+    home = Path(tempfile.mkdtemp(prefix="cumulus-bench-"))
+    if lake is not None:
+        (home / "lake").symlink_to(lake.resolve())
+    (home / "dagster").mkdir()
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    return home
 
 
 def _gzip_lines(path: Path) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bench.data import DayExport, with_malformed_lines
+from bench.data import DayExport, bench_home, with_malformed_lines
 from bench.measure import Figure, Spec, interleaved
 
 
@@ -29,9 +29,8 @@ def cumulus_setup(export: DayExport) -> tuple:
     from definitions import build_definitions
     from resources.settings import Settings
 
-    home = Path(tempfile.mkdtemp(prefix="cumulus-bench-"))
+    home = bench_home(export.lake)
     atexit.register(shutil.rmtree, home, True)
-    (home / "lake").symlink_to(export.lake.resolve())
     return build_definitions(Settings(env="local", home=home)), dg.DagsterInstance.ephemeral()
 
 

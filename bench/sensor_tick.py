@@ -14,7 +14,6 @@ import atexit
 import os
 import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from bench.data import local_bucket
+from bench.data import bench_home, local_bucket
 from bench.measure import Figure, figure
 from contracts.shop import SOURCE
 from resources.storage import LocalObjectStore, ObjectStore
@@ -72,7 +71,7 @@ def code_server(bucket: Bucket) -> tuple[dg.Definitions, dg.DagsterInstance]:
     from definitions import build_definitions
     from resources.settings import Settings
 
-    home = Path(tempfile.mkdtemp(prefix="cumulus-bench-"))
+    home = bench_home()
     atexit.register(shutil.rmtree, home, True)
     return build_definitions(Settings(env="local", home=home)), dg.DagsterInstance.ephemeral()
 

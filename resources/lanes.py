@@ -39,17 +39,27 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         **common,
         "s3": S3ObjectStore(bucket=c.s3_bucket, region=c.aws_region, endpoint_url=c.s3_endpoint_url),
         "snowflake": SnowflakeWarehouse(
-            account=c.snowflake_account,
-            user=c.snowflake_user,
-            # By reference: resource configuration is shown in the UI, a secret must not be.
-            password=EnvVar("SNOWFLAKE_PASSWORD"),
-            role=c.snowflake_role,
-            warehouse=c.snowflake_warehouse,
-            database=c.snowflake_database,
+            **snowflake_login(settings),
             host=c.snowflake_host,
             port=c.snowflake_port,
             protocol=c.snowflake_protocol,
         ),
+    }
+
+
+def snowflake_login(settings: Settings) -> dict[str, Any]:
+    """The account, user and scope every Snowflake resource of the cloud lane connects with."""
+    c = settings.cloud
+    if c is None:
+        raise ValueError("Snowflake resources exist only in the cloud lane")
+    return {
+        "account": c.snowflake_account,
+        "user": c.snowflake_user,
+        # By reference: resource configuration is shown in the UI, a secret must not be.
+        "password": EnvVar("SNOWFLAKE_PASSWORD"),
+        "role": c.snowflake_role,
+        "warehouse": c.snowflake_warehouse,
+        "database": c.snowflake_database,
     }
 
 
@@ -64,14 +74,6 @@ def superset_resources(settings: Settings) -> dict[str, Any]:
             warehouse_path=str(settings.warehouse_path), serving_path=str(settings.serving_copy_path)
         )
     else:
-        c = settings.cloud
-        warehouse = SnowflakeForSuperset(
-            account=c.snowflake_account,
-            user=c.snowflake_user,
-            password=EnvVar("SNOWFLAKE_PASSWORD"),
-            role=c.snowflake_role,
-            warehouse=c.snowflake_warehouse,
-            database=c.snowflake_database,
-        )
+        warehouse = SnowflakeForSuperset(**snowflake_login(settings))
     password = EnvVar("CUMULUS_SUPERSET_PASSWORD") if s.password_from_environment else s.password
     return {"superset": SupersetDashboard(url=s.url, username=s.username, password=password, warehouse=warehouse)}
