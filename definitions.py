@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets import kpi, superset_dashboard
 from assets.policies import apply_global_policies, automation_sensor
-from resources.lanes import build_resources
+from resources.lanes import build_executor, build_resources
 from resources.settings import Settings, load_settings
 
 
@@ -18,6 +18,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[*kpi.assets, *superset_assets],
         sensors=[*kpi.sensors, automation_sensor()],
         resources=build_resources(settings),
+        executor=build_executor(settings),
     )
     return defs.map_resolved_asset_specs(func=apply_global_policies)
 

@@ -137,9 +137,13 @@ class BackfillFigures:
     bare: Figure
 
     @property
+    def per_day_median_seconds(self) -> float:
+        return sorted(f.seconds for f in self.per_day)[len(self.per_day) // 2]
+
+    @property
     def per_day_total_seconds(self) -> float:
         """One run per day over the whole range, from the median sampled day."""
-        return sorted(f.seconds for f in self.per_day)[len(self.per_day) // 2] * self.history.days
+        return self.per_day_median_seconds * self.history.days
 
     @property
     def overhead_share(self) -> float:

@@ -25,6 +25,12 @@ from resources.settings import REPO_ROOT
 SHIPPED_DEFINITIONS = REPO_ROOT / "definitions.py"
 
 
+def _with_repository_importable() -> dict[str, str]:
+    """The environment, with this repository importable: the synthetic projects import its translator
+    (make exports PYTHONPATH; a bare `pytest` or `python -m bench` does not)."""
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+
 def validate_cli(definitions_file: Path) -> None:
     dagster = Path(sys.executable).parent / "dagster"
     # The CLI refuses a DAGSTER_HOME that does not exist (a fresh clone has no instance yet): give it an empty one.
@@ -32,12 +38,14 @@ def validate_cli(definitions_file: Path) -> None:
         done = subprocess.run(
             [str(dagster), "definitions", "validate", "-f", definitions_file.name],
             cwd=definitions_file.parent,
-            env={**os.environ, "DAGSTER_HOME": home},
+            env={**_with_repository_importable(), "DAGSTER_HOME": home},
             capture_output=True,
             text=True,
         )
     if done.returncode != 0:
-        raise RuntimeError(f"dagster definitions validate {definitions_file} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"dagster definitions validate {definitions_file} failed:\n{(done.stdout + done.stderr)[-3000:]}"
+        )
 
 
 # Run by a fresh interpreter, so the imports it triggers (Dagster's included) are part of the figure: a
@@ -63,6 +71,7 @@ def load_in_python(definitions_file: Path) -> tuple[int, float]:
     done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", LOAD_SCRIPT, definitions_file.name],
         cwd=definitions_file.parent,
+        env=_with_repository_importable(),
         check=True,
         capture_output=True,
         text=True,

@@ -52,6 +52,25 @@ def raw_load_rows(results: dict[int, dict[str, Figure]], lines: dict[int, int], 
     return rows
 
 
+def backfill_rows(results: list) -> list[str]:
+    """One row per range length (results: bench.backfill.measure)."""
+    rows = [
+        "| days | single-run backfill s (wall / CPU) | one run per day s (sampled median x days) "
+        "| bare work s (wall / CPU) | single run vs one run per day | orchestration overhead "
+        "| peak MB single run / bare |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        single, bare = r.single_run, r.bare
+        rows.append(
+            f"| {r.history.days} | {_wall_cpu(single)} | {r.per_day_total_seconds:.0f} "
+            f"({r.per_day_median_seconds:.1f} x {r.history.days}) | {_wall_cpu(bare)} "
+            f"| {r.per_day_total_seconds / single.seconds:.1f}x faster | {r.overhead_share:.0%} "
+            f"| {single.peak_rss_mb:.0f} / {bare.peak_rss_mb:.0f} |"
+        )
+    return rows
+
+
 def write(path: Path, command: str, repeats: int, sections: dict[int, list[str]]) -> None:
     """Write the figures measured now, keeping from the existing file those not rerun (e.g. `--figures
     sensor_tick` updates figure 4 only). Each section says which command and commit measured it."""

@@ -10,10 +10,13 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
+from packaging.version import Version
 
 from resources.settings import REPO_ROOT, Settings
 
@@ -49,6 +52,20 @@ class WarehouseDbtResource(DbtCliResource):
         # dagster-dbt starts the subprocess inside cli() and copies os.environ at that moment.
         with _environment(self.profile_environment):
             return super().cli(args, **kwargs)
+
+    # Two start-up costs dagster-dbt pays in every step that runs dbt, which this project does not need
+    # (measured in-process on a 3-day build whose dbt process ran 11 s: 4.9 s and 4.1 s of 23.6 s):
+    @cached_property
+    def _cli_version(self) -> Version:
+        """dagster-dbt runs `dbt --version` in a subprocess to tell dbt Core from Fusion. The executable is
+        this environment's own dbt (`dbt_resource`), so the installed dbt-core's version is the answer."""
+        return Version(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        """dagster-dbt loads dbt's macros into an in-process adapter, used only by `fetch_row_counts()` and
+        `fetch_column_metadata()`. This project reads row counts and schemas through its own warehouse
+        resource after dbt exits (assets/dbt_models.with_table_stats), so no adapter is built."""
+        return None
 
 
 def dbt_resource(settings: Settings) -> WarehouseDbtResource:

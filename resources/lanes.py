@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagster import EnvVar
+from dagster import EnvVar, ExecutorDefinition, in_process_executor, multiprocess_executor
 
 from resources.dashboard import HtmlReportDashboard
 from resources.dbt_project import dbt_resource
@@ -45,6 +45,19 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             protocol=c.snowflake_protocol,
         ),
     }
+
+
+def build_executor(settings: Settings) -> ExecutorDefinition:
+    """How a run executes its steps: in the run's process locally, a process per step in the cloud.
+
+    Local: the warehouse is one DuckDB file with a single writer, so the pipeline's steps run one at a
+    time behind the warehouse pool whatever the executor; a process per step only adds its start-up (the
+    step re-imports the project: measured 5-7 s of wall time per step around loads of 0.5 s, figure 2 of
+    docs/BENCHMARKS.md). In-process steps still claim the pool's slots, so concurrent runs still queue.
+    Cloud: Snowflake takes concurrent writers, so steps run in parallel and each in its own process (a
+    step that crashes or runs out of memory fails alone, and is retried alone).
+    """
+    return in_process_executor if settings.cloud is None else multiprocess_executor
 
 
 def snowflake_login(settings: Settings) -> dict[str, Any]:

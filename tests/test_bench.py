@@ -14,12 +14,16 @@ def table_row(text: str, first_cells: str) -> list[str]:
 def test_bench_suite_writes_a_report_with_ratios_against_same_run_baselines(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     tiny = ["--scales", "5000", "--models", "3", "--objects", "40", "--repeats", "1"]
+    tiny += ["--days", "2", "--orders-per-day", "5", "--sampled-days", "1"]
     main([*tiny, "--data", str(tmp_path / "data"), "--out", str(out)])
     text = out.read_text()
 
     assert "| order lines | cumulus s | bare DuckDB s | pandas s |" in text
     row = next(line for line in text.splitlines() if line.startswith("| 4,") or line.startswith("| 5,"))
     assert "x |" in row
+
+    backfill = table_row(text, "2")
+    assert backfill[4].endswith("x faster") and backfill[5].endswith("%")
 
     floor, shipped, synthetic = (table_row(text, name) for name in ("floor", "shipped", "3 models"))
     assert floor[1] == "1" and floor[4] == floor[5] == "1.00x / 1.00x" and int(floor[6]) > 50

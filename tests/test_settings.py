@@ -69,3 +69,32 @@ def test_importing_the_definitions_module_reads_no_settings(monkeypatch):
     importlib.reload(definitions)  # no error: settings are resolved when the Definitions are built
     with pytest.raises(SettingsError):
         definitions.build_definitions()
+
+
+def test_local_runs_execute_steps_in_the_run_process_and_cloud_runs_a_process_per_step(tmp_path):
+    import dagster as dg
+
+    from definitions import build_definitions
+
+    local = build_definitions(load_settings({"CUMULUS_HOME": str(tmp_path)}))
+    cloud = build_definitions(load_settings({**CLOUD_ENV, "CUMULUS_HOME": str(tmp_path)}))
+    assert local.resolve_implicit_global_asset_job_def().executor_def is dg.in_process_executor
+    assert cloud.resolve_implicit_global_asset_job_def().executor_def is dg.multiprocess_executor
+
+
+def test_running_dbt_starts_no_version_probe_and_no_in_process_adapter(tmp_path, monkeypatch):
+    """dagster-dbt would spend ~9 s per dbt step on both (resources/dbt_project.py); the project needs neither."""
+    from importlib.metadata import version
+
+    import dagster_dbt.core.resource
+
+    from resources.dbt_project import dbt_resource
+
+    resource = dbt_resource(load_settings({"CUMULUS_HOME": str(tmp_path)}))
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"unexpected subprocess {args}")
+
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_subprocess)
+    assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
