@@ -101,11 +101,14 @@ backfill: manifest instance
 
 # Benchmarks at scale (minutes; not part of `make test`): writes docs/BENCHMARKS.md.
 # One figure alone: make bench BENCH_FIGURES=sensor_tick (the other sections of the report are kept).
-BENCH_FIGURES ?= raw_load,location_load,sensor_tick
+BENCH_FIGURES ?= raw_load,backfill,location_load,sensor_tick
 BENCH_SCALES ?= 1000000,5000000,20000000
+BENCH_DAYS ?= 30,90
+BENCH_ORDERS_PER_DAY ?= 1000
 BENCH_MODELS ?= 100,500,1000
 BENCH_OBJECTS ?= 1000,10000,100000
 BENCH_REPEATS ?= 3
 bench: manifest
-	$(PY) -m bench --figures $(BENCH_FIGURES) --scales $(BENCH_SCALES) --models $(BENCH_MODELS) \
+	$(PY) -m bench --figures $(BENCH_FIGURES) --scales $(BENCH_SCALES) --days $(BENCH_DAYS) \
+		--orders-per-day $(BENCH_ORDERS_PER_DAY) --models $(BENCH_MODELS) \
 		--objects $(BENCH_OBJECTS) --repeats $(BENCH_REPEATS)

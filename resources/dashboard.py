@@ -12,11 +12,13 @@ import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import ConfigurableResource
 
-from resources.html_report import render_report
+if TYPE_CHECKING:
+    # Imported when a report is rendered, not when the definitions load (see resources/warehouse.py).
+    import pandas as pd
 
 REPORT_FILENAME = "kpi_report.html"
 
@@ -79,6 +81,8 @@ class HtmlReportDashboard(KpiDashboard):
     output_dir: str
 
     def publish(self, tables: KpiTables, title: str) -> PublishedDashboard:
+        from resources.html_report import render_report
+
         rendered = render_report(
             tables.daily,
             tables.by_category,

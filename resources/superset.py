@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from dagster import ConfigurableResource
 
 from resources.superset_bundle import BUNDLE_DIR, Bundle, ChartSpec, DatasetSpec, load_bundle
@@ -33,7 +32,11 @@ from resources.superset_client import SupersetError, SupersetSession
 from resources.superset_connections import SupersetWarehouse
 
 TableColumns = Callable[[str, str], list[str]]  # (schema, table) -> column names in the warehouse
-Query = Callable[[str], pd.DataFrame]  # read-only SQL on the warehouse
+if TYPE_CHECKING:
+    # Imported when frames exist, not when the definitions load (see resources/warehouse.py).
+    import pandas as pd
+
+Query = Callable[[str], "pd.DataFrame"]  # read-only SQL on the warehouse
 
 
 def rison(value: Any) -> str:
@@ -210,9 +213,11 @@ def _chart_problem(session: SupersetSession, chart: ChartSpec, query: Query) -> 
 
 def _normal(value: Any) -> Any:
     """One form for a value from either side: dates as ISO days, numbers as floats, missing as None."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    from pandas import NaT
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is NaT:
         return None
-    if isinstance(value, pd.Timestamp | datetime | date):
+    if isinstance(value, datetime | date):  # pandas' Timestamp is a datetime
         return value.isoformat()[:10]
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return float(value)
