@@ -97,31 +97,46 @@ def table_schema(contract: TableContract) -> TableSchema:
     )
 
 
-def _reconciliation(warehouse: Warehouse, contract: TableContract, load: DayLoad) -> dict:
-    """Independent recount after commit: file lines = stored rows + quarantined + duplicates dropped."""
-    result = load.result
+def _reconciliation(warehouse: Warehouse, contract: TableContract, loads: Sequence[DayLoad]) -> list[dict]:
+    """Independent recount after commit, per day: file lines = stored rows + quarantined + duplicates dropped.
+
+    One query for all the step's days, not one per day: each query opens the warehouse (DuckDB: ~20 ms
+    with the checkpoint on close; Snowflake: a round trip), which made the per-day recount ~5% of a 30-day
+    backfill's time (bench figure 2, profiled).
+    """
+    days = [load.result.export_date for load in loads]
     counts = warehouse.query(
-        f"SELECT (SELECT count(*) FROM {RAW_SCHEMA}.{rv.safe_ident(contract.name)} "
-        "WHERE _export_date = $d) AS stored, "
-        f"(SELECT count(*) FROM {RAW_SCHEMA}.{QUARANTINE_TABLE} "
-        "WHERE source_table = $t AND export_date = $d) AS quarantined",
-        {"d": result.export_date, "t": contract.name},
-    ).iloc[0]
-    stored, quarantined = int(counts["stored"]), int(counts["quarantined"])
-    return {
-        "day": result.export_date.isoformat(),
-        "file_lines": load.file_lines,
-        "stored": stored,
-        "quarantined": quarantined,
-        "duplicates_dropped": result.duplicates_dropped,
-        "balanced": load.file_lines == stored + quarantined + result.duplicates_dropped,
-    }
+        f"SELECT 'stored' AS kind, CAST(_export_date AS VARCHAR) AS day, count(*) AS n "
+        f"FROM {RAW_SCHEMA}.{rv.safe_ident(contract.name)} WHERE _export_date BETWEEN $first AND $last "
+        "GROUP BY _export_date "
+        "UNION ALL "
+        "SELECT 'quarantined' AS kind, CAST(export_date AS VARCHAR) AS day, count(*) AS n "
+        f"FROM {RAW_SCHEMA}.{QUARANTINE_TABLE} "
+        "WHERE source_table = $t AND export_date BETWEEN $first AND $last GROUP BY export_date",
+        {"first": min(days), "last": max(days), "t": contract.name},
+    )
+    found = {(row.kind, row.day): int(row.n) for row in counts.itertuples()}
+    recs = []
+    for load in loads:
+        result, day = load.result, load.result.export_date.isoformat()
+        stored, quarantined = found.get(("stored", day), 0), found.get(("quarantined", day), 0)
+        recs.append(
+            {
+                "day": day,
+                "file_lines": load.file_lines,
+                "stored": stored,
+                "quarantined": quarantined,
+                "duplicates_dropped": result.duplicates_dropped,
+                "balanced": load.file_lines == stored + quarantined + result.duplicates_dropped,
+            }
+        )
+    return recs
 
 
 def _checks(
     warehouse: Warehouse, contract: TableContract, loads: Sequence[DayLoad], key: AssetKey
 ) -> Iterator[AssetCheckResult]:
-    recs = [_reconciliation(warehouse, contract, load) for load in loads]
+    recs = _reconciliation(warehouse, contract, loads)
     results = [load.result for load in loads]
     yield AssetCheckResult(
         asset_key=key,

@@ -12,23 +12,30 @@ from bench import backfill, location_load, raw_load, sensor_tick
 from bench.data import day_export, history
 from bench.report import (
     backfill_rows,
+    backfill_summary,
     growth_reading,
     location_load_rows,
+    location_load_summary,
     raw_load_rows,
+    raw_load_summary,
     sensor_tick_rows,
+    sensor_tick_summary,
     write,
 )
 from resources.settings import REPO_ROOT
 
+# A figure's section of the report, and its rows in the results table at the top.
+Section = tuple[list[str], list[str]]
 
-def raw_load_section(args: argparse.Namespace) -> list[str]:
+
+def raw_load_section(args: argparse.Namespace) -> Section:
     results, lines, mb = {}, {}, {}
     for scale in _ints(args.scales):
         export = day_export(args.data, scale)
         lines[scale], mb[scale] = export.lines, export.compressed_mb
         print(f"raw load, {lines[scale]:,} order lines ({mb[scale]:.0f} MB gzipped)...", flush=True)
         results[scale] = raw_load.measure(export, args.repeats)
-    return [
+    section = [
         "## 1. Raw load: one day of order lines, gzipped JSON lines -> warehouse table",
         "",
         "cumulus = the `snowflake/raw/order_items` asset run in-process (validation, quarantine, de-duplication,",
@@ -38,9 +45,10 @@ def raw_load_section(args: argparse.Namespace) -> list[str]:
         "",
         *raw_load_rows(results, lines, mb),
     ]
+    return section, raw_load_summary(results, lines)
 
 
-def backfill_section(args: argparse.Namespace) -> list[str]:
+def backfill_section(args: argparse.Namespace) -> Section:
     results = []
     for days in _ints(args.days):
         lake = history(args.data, backfill.HISTORY_START, days, args.orders_per_day)
@@ -48,7 +56,7 @@ def backfill_section(args: argparse.Namespace) -> list[str]:
         results.append(
             backfill.measure(backfill.History(lake, backfill.HISTORY_START, days), args.repeats, args.sampled_days)
         )
-    return [
+    section = [
         "## 2. Backfill: the daily assets of the KPI graph over a range of days",
         "",
         "Single-run backfill = one `dagster asset materialize --partition-range FIRST...LAST` of every daily",
@@ -63,12 +71,13 @@ def backfill_section(args: argparse.Namespace) -> list[str]:
         "",
         *backfill_rows(results),
     ]
+    return section, backfill_summary(results)
 
 
-def location_load_section(args: argparse.Namespace) -> list[str]:
+def location_load_section(args: argparse.Namespace) -> Section:
     print("code location load: floor, shipped project, synthetic dbt projects...", flush=True)
     results = location_load.measure(args.data, _ints(args.models), args.repeats)
-    return [
+    section = [
         "## 3. Code location load: building the Definitions, against a one-asset project",
         "",
         "CLI = `dagster definitions validate -f definitions.py` in a subprocess with the environment `make`",
@@ -84,12 +93,13 @@ def location_load_section(args: argparse.Namespace) -> list[str]:
         "",
         growth_reading(results),
     ]
+    return section, location_load_summary(results)
 
 
-def sensor_tick_section(args: argparse.Namespace) -> list[str]:
+def sensor_tick_section(args: argparse.Namespace) -> Section:
     print("sensor ticks: local folder and S3 emulator...", flush=True)
     results = sensor_tick.measure(args.data, _ints(args.objects), args.repeats)
-    return [
+    section = [
         "## 4. Sensor tick: `shop_exports_sensor` over a bucket of landed export files",
         "",
         "One tick of the real sensor, evaluated as the daemon does (`evaluate_tick` with the definitions and an",
@@ -104,6 +114,7 @@ def sensor_tick_section(args: argparse.Namespace) -> list[str]:
         "",
         *sensor_tick_rows(results),
     ]
+    return section, sensor_tick_summary(results)
 
 
 # Name -> (number in the issue and the report, section writer).
@@ -138,9 +149,11 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown figures {sorted(unknown)}; choose from {list(FIGURES)}")
 
-    sections = {FIGURES[name][0]: FIGURES[name][1](args) for name in chosen}
+    measured = {FIGURES[name][0]: FIGURES[name][1](args) for name in chosen}
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-    write(args.out, command, args.repeats, sections)
+    sections = {n: section for n, (section, _) in measured.items()}
+    summaries = {n: summary for n, (_, summary) in measured.items()}
+    write(args.out, command, args.repeats, sections, summaries)
     print(f"wrote {args.out}")
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pytest
 
+from assets.superset_dashboard import SUPERSET_DASHBOARD
 from cli.runs import materialize_all_for_days, materialize_range
 from definitions import build_definitions
+from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import Settings
 from resources.storage import ObjectStore
 from resources.superset_settings import SupersetSettings
@@ -112,3 +114,25 @@ def superset_starting(tmp_path_factory):
 @pytest.fixture(scope="session")
 def superset_server(superset_starting):
     return superset_starting.ready()
+
+
+SUPERSET_LANE_FIRST = date(2026, 11, 2)
+SUPERSET_LANE_DAYS = 2
+
+
+@pytest.fixture(scope="session")
+def superset_lane(superset_starting, tmp_path_factory):
+    """Two days of shop data through the whole KPI graph (while Superset boots), then the dashboard
+    published by the same definitions with Superset configured, as `make demo` does with the URL set.
+    Shared by the API tests and the browser test; a test that changes the dashboard restores it."""
+    home = tmp_path_factory.mktemp("superset-lane")
+    kpi_run = Lane.local(home)
+    last = SUPERSET_LANE_FIRST + timedelta(days=SUPERSET_LANE_DAYS - 1)
+    generate_shop_exports(kpi_run.lake, SUPERSET_LANE_FIRST, SUPERSET_LANE_DAYS, ShopConfig(seed=3, orders_per_day=25))
+    assert all(r.success for r in kpi_run.run_everything(SUPERSET_LANE_FIRST, last))
+    kpi_run.instance.dispose()
+    lane = Lane.local(home, superset=superset_starting.ready().settings())
+    job = lane.defs.resolve_implicit_global_asset_job_def()
+    lane.results = [job.execute_in_process(instance=lane.instance, asset_selection=[SUPERSET_DASHBOARD])]
+    yield lane
+    lane.instance.dispose()

@@ -40,9 +40,21 @@ def test_bench_suite_writes_a_report_with_ratios_against_same_run_baselines(tmp_
 
 def test_rerunning_one_figure_keeps_the_other_sections(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
-    out.write_text("# Benchmarks\n\n## 1. Raw load\n\nearlier table\n\n## How these were measured\n\n- old\n")
-    write(out, "python -m bench --figures location_load", 1, {3: ["## 3. Code location load", "", "new table"]})
+    out.write_text(
+        "# Benchmarks\n\n## Results\n\n| 1 | raw load row |\n\n## 1. Raw load\n\n| 30 | a figure row |\n\n"
+        "## How these were measured\n\n- old\n"
+    )
+    new_row = "| 3 | location row |"
+    write(
+        out,
+        "python -m bench --figures location_load",
+        1,
+        {3: ["## 3. Code location load", "", "new table"]},
+        {3: [new_row]},
+    )
     text = out.read_text()
-    assert "## 1. Raw load\n\nearlier table\n" in text and "new table\n\nMeasured by `python -m bench" in text
+    assert "## 1. Raw load\n\n| 30 | a figure row |\n" in text and "new table\n\nMeasured by `python -m bench" in text
     assert text.index("## 1. Raw load") < text.index("## 3. Code location load") < text.index("## How these")
     assert "- old" not in text
+    assert text.index("| 1 | raw load row |") < text.index(new_row) < text.index("## 1. Raw load")
+    assert text.count("| 30 | a figure row |") == 1  # a figure's own table is not mistaken for summary rows

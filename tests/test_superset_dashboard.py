@@ -9,7 +9,6 @@ import json
 import shutil
 import threading
 import time
-from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -18,21 +17,17 @@ import yaml
 
 from assets.superset_dashboard import CHARTS_MATCH_KPI_TABLES, DATASETS_MATCH_TABLES, SUPERSET_DASHBOARD
 from assets.superset_dashboard import kpi_superset_dashboard as superset_asset
-from generator.shop import ShopConfig, generate_shop_exports
 from resources.serving_copy import publish_serving_copy
 from resources.superset import SupersetDashboard, rison
 from resources.superset_bundle import BUNDLE_DIR, load_bundle
 from resources.superset_client import SupersetRequestRejected, SupersetSession
 from resources.warehouse import DuckDBWarehouse
+from tests.conftest import SUPERSET_LANE_DAYS as DAYS
 from tests.conftest import Lane, step_failures
 from tests.emulators import free_port
 
 pytestmark = [pytest.mark.superset, pytest.mark.slow]
 
-FIRST = date(2026, 11, 2)
-DAYS = 2
-LAST = FIRST + timedelta(days=DAYS - 1)
-CONFIG = ShopConfig(seed=3, orders_per_day=25)
 KPI_TABLES = {
     "kpi.kpi_daily_sales": "order_date",
     "kpi.kpi_daily_category_sales": "order_date, category",
@@ -44,19 +39,8 @@ LONG_QUERY = "SELECT count(*) AS n FROM kpi.kpi_daily_sales, range(200000000) AS
 
 
 @pytest.fixture(scope="module")
-def lane(superset_starting, tmp_path_factory):
-    """Two days of shop data through the whole KPI graph (while Superset boots), then the dashboard
-    published by the same definitions with Superset configured, as `make demo` does with the URL set."""
-    home = tmp_path_factory.mktemp("superset-lane")
-    kpi_run = Lane.local(home)
-    generate_shop_exports(kpi_run.lake, FIRST, DAYS, CONFIG)
-    assert all(r.success for r in kpi_run.run_everything(FIRST, LAST))
-    kpi_run.instance.dispose()
-    lane = Lane.local(home, superset=superset_starting.ready().settings())
-    job = lane.defs.resolve_implicit_global_asset_job_def()
-    lane.results = [job.execute_in_process(instance=lane.instance, asset_selection=[SUPERSET_DASHBOARD])]
-    yield lane
-    lane.instance.dispose()
+def lane(superset_lane):
+    return superset_lane
 
 
 @pytest.fixture
