@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.__main__ import main
-from bench.report import write
+from bench.report import existing_sections, existing_summary_rows, write
 
 
 def table_row(text: str, first_cells: str) -> list[str]:
@@ -22,8 +22,15 @@ def test_bench_suite_writes_a_report_with_ratios_against_same_run_baselines(tmp_
     row = next(line for line in text.splitlines() if line.startswith("| 4,") or line.startswith("| 5,"))
     assert "x |" in row
 
-    backfill = table_row(text, "2")
+    backfill = table_row("\n".join(existing_sections(out)[2]), "2")
     assert backfill[4].endswith("x faster") and backfill[5].endswith("%")
+
+    # The results table at the top: each figure's goals, with a verdict computed from this run's figures.
+    summary = existing_summary_rows(out)
+    assert sorted(summary) == [1, 2, 3, 4] and text.index("## Results") < text.index("## 1. Raw load")
+    verdicts = [row.strip("|").split("|")[4].strip() for rows in summary.values() for row in rows]
+    # One scale, range and model count: no growth or memory rows; 2 + 2 + 1 + 2 goal rows.
+    assert len(verdicts) == 7 and set(verdicts) <= {"met", "**missed**"}
 
     floor, shipped, synthetic = (table_row(text, name) for name in ("floor", "shipped", "3 models"))
     assert floor[1] == "1" and floor[4] == floor[5] == "1.00x / 1.00x" and int(floor[6]) > 50
