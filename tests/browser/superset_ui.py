@@ -23,8 +23,11 @@ def log_in(page: Page, url: str, username: str, password: str) -> None:
 
 
 def open_dashboard(page: Page, url: str, slug: str) -> None:
+    """Open a dashboard and wait until the charts in view have their data (each shows "Waiting on <database>"
+    until its query returns)."""
     page.goto(f"{url}/superset/dashboard/{slug}/", wait_until="domcontentloaded")
     page.locator("[data-test-chart-name]").first.wait_for()
+    expect(page.get_by_text("Waiting on")).to_have_count(0)
 
 
 def chart(page: Page, name: str) -> Locator:
