@@ -101,7 +101,7 @@ def _reconciliation(warehouse: Warehouse, contract: TableContract, loads: Sequen
     """Independent recount after commit, per day: file lines = stored rows + quarantined + duplicates dropped.
 
     One query for all the step's days, not one per day: each query opens the warehouse (DuckDB: ~20 ms
-    with the checkpoint on close; Snowflake: a round trip), which made the per-day recount ~5% of a 30-day
+    with the checkpoint on close; Snowflake: a round trip), which made the per-day recount ~7% of a 30-day
     backfill's time (bench figure 2, profiled).
     """
     days = [load.result.export_date for load in loads]
