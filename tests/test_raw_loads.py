@@ -47,6 +47,19 @@ def test_malformed_lines_are_quarantined_with_file_line_and_a_reason_citing_the_
     assert not checks["quarantine_share"].passed  # 3 of 4 lines is far above the 1% warning level
 
 
+def test_json_that_is_not_an_object_and_blank_lines_are_quarantined_each_with_its_reason(lane):
+    lane.lake.write_bytes(
+        export_file_key("orders", "2026-11-03", 0),
+        jsonl_gz(order(), "[1, 2]", '"an order"', "42", "   ", order(order_id=2)),
+    )
+    result = lane.run_days(DAY, keys=ORDERS_KEY)
+    quarantine = lane.table("raw.quarantine", "line_number")
+    assert list(quarantine["line_number"]) == [2, 3, 4, 5]
+    assert list(quarantine["reason"]) == ["not a JSON object"] * 3 + ["empty line"]
+    assert list(lane.table("raw.orders", "order_id")["order_id"]) == [1, 2]
+    assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()}["reconciles_with_files"]
+
+
 def test_the_latest_version_of_a_key_wins_and_exact_duplicates_are_dropped(lane):
     cancelled = order(status="cancelled", updated_at="2026-11-03T12:00:00+09:00")
     lane.lake.write_bytes(export_file_key("orders", "2026-11-03", 0), jsonl_gz(order(), cancelled, order()))
