@@ -2,7 +2,8 @@
 
 The login page is a React form whose inputs carry `data-test` ids. A dashboard renders each chart in a
 holder with `data-test-chart-name="<chart name>"`; a table chart is a plain HTML table whose header cells
-read the column names and whose cells show the chart's number formats (`,d` for money: 2,418,800).
+read the columns' labels (the dataset's verbose names: `GMV`, not `gmv`) and whose cells show the chart's
+number formats (`,d` for money: 2,418,800).
 """
 
 from __future__ import annotations
