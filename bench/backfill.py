@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.data import bench_home
+from bench.data import bench_home, environment_with_repository
 from bench.measure import Figure, Spec, interleaved
 from resources.settings import REPO_ROOT
 
@@ -59,7 +59,7 @@ def daily_selection() -> str:
 
 
 def _materialize(home: Path, selection: str, partition_args: list[str]) -> None:
-    env = {**os.environ, "CUMULUS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), "PYTHONPATH": str(REPO_ROOT)}
+    env = {**environment_with_repository(), "CUMULUS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster")}
     command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-f", "definitions.py"]
     done = subprocess.run(
         [*command, "--select", selection, *partition_args],

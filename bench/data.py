@@ -50,6 +50,12 @@ def bench_home(lake: Path | None = None) -> Path:
     return home
 
 
+def environment_with_repository() -> dict[str, str]:
+    """This process's environment with the repository importable, for the CLIs and interpreters a figure
+    starts (make exports PYTHONPATH; a bare `pytest` or `python -m bench` does not)."""
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+
 def _gzip_lines(path: Path) -> int:
     from assets.loading import count_lines
 

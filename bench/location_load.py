@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -18,17 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from bench.data import floor_project, synthetic_dbt_project
+from bench.data import environment_with_repository, floor_project, synthetic_dbt_project
 from bench.measure import Figure, figure
 from resources.settings import REPO_ROOT
 
 SHIPPED_DEFINITIONS = REPO_ROOT / "definitions.py"
-
-
-def _with_repository_importable() -> dict[str, str]:
-    """The environment, with this repository importable: the synthetic projects import its translator
-    (make exports PYTHONPATH; a bare `pytest` or `python -m bench` does not)."""
-    return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 
 
 def validate_cli(definitions_file: Path) -> None:
@@ -38,7 +31,7 @@ def validate_cli(definitions_file: Path) -> None:
         done = subprocess.run(
             [str(dagster), "definitions", "validate", "-f", definitions_file.name],
             cwd=definitions_file.parent,
-            env={**_with_repository_importable(), "DAGSTER_HOME": home},
+            env={**environment_with_repository(), "DAGSTER_HOME": home},
             capture_output=True,
             text=True,
         )
@@ -71,7 +64,7 @@ def load_in_python(definitions_file: Path) -> tuple[int, float]:
     done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", LOAD_SCRIPT, definitions_file.name],
         cwd=definitions_file.parent,
-        env=_with_repository_importable(),
+        env=environment_with_repository(),
         check=True,
         capture_output=True,
         text=True,
