@@ -13,17 +13,16 @@ from dagster import (
     MetadataValue,
     SensorEvaluationContext,
     SensorResult,
-    SkipReason,
     asset,
     sensor,
 )
 
 from assets.dbt_models import WarehouseTranslator, build_dbt_models
-from assets.landing import LandingRoute, day_partition_of, landing_tick, raw_file_spec
+from assets.landing import ExistingDays, LandingRoute, day_partition_of, landing_tick, raw_file_spec
 from assets.loading import build_raw_table_asset
-from assets.partitions import daily_partitions, monthly_partitions, weekly_partitions
+from assets.partitions import daily_partitions, monthly_partitions, recent_business_days, weekly_partitions
 from assets.policies import follows_any_upstream_update, follows_upstream
-from contracts.shop import SHOP_TABLES, SOURCE, TABLES_BY_NAME, export_prefix
+from contracts.shop import SHOP_TABLES, SOURCE, TABLES_BY_NAME, export_partition_prefix, export_prefix
 from resources.dashboard import KpiDashboard, KpiTables
 from resources.dbt_project import dbt_project
 from resources.storage import ObjectStore
@@ -124,15 +123,23 @@ def kpi_dashboard(context: AssetExecutionContext, snowflake: Warehouse, dashboar
     )
 
 
+export_days = ExistingDays(daily_partitions)
+
+
 def route_shop_export(key: str) -> LandingRoute | None:
     """`shop/<table>/dt=YYYY-MM-DD/part-*.jsonl.gz` -> that table's files and raw-table partition."""
     parts = key.split("/")
     if len(parts) != 4 or parts[0] != SOURCE or parts[1] not in TABLES_BY_NAME or not key.endswith(".jsonl.gz"):
         return None
-    partition = day_partition_of(key, daily_partitions)
+    partition = day_partition_of(key, export_days)
     if partition is None:
         return None
     return LandingRoute(export_files_key(parts[1]), raw_table_key(parts[1]), partition)
+
+
+# Days whose export prefixes every tick lists: today's and yesterday's (business time), where a day's
+# exports land; files for older days are found by the sweep (assets/landing.py).
+RECENT_EXPORT_DAYS = 2
 
 
 @sensor(
@@ -142,8 +149,11 @@ def route_shop_export(key: str) -> LandingRoute | None:
     target=AssetSelection.assets(*(raw_table_key(c.name) for c in SHOP_TABLES)),
     description=f"Watches `{SOURCE}/` for new or re-delivered export files and loads their day-partitions.",
 )
-def shop_exports_sensor(context: SensorEvaluationContext, s3: ObjectStore) -> SensorResult | SkipReason:
-    return landing_tick(context, s3, prefix=f"{SOURCE}/", route=route_shop_export)
+def shop_exports_sensor(context: SensorEvaluationContext, s3: ObjectStore) -> SensorResult:
+    recent = [
+        export_partition_prefix(c.name, day) for c in SHOP_TABLES for day in recent_business_days(RECENT_EXPORT_DAYS)
+    ]
+    return landing_tick(context, s3, prefix=f"{SOURCE}/", recent_prefixes=recent, route=route_shop_export)
 
 
 assets = [*export_files, *raw_tables, *dbt_models, kpi_dashboard]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dagster import (
     AssetExecutionContext,
@@ -43,3 +44,9 @@ def partition_days(context: AssetExecutionContext) -> list[date]:
 
 def parse_day(partition_key: str) -> date:
     return datetime.strptime(partition_key, "%Y-%m-%d").date()
+
+
+def recent_business_days(count: int, now: datetime | None = None) -> list[str]:
+    """Today and the `count - 1` days before it, in business time, newest first (`YYYY-MM-DD`)."""
+    today = (now or datetime.now(ZoneInfo(BUSINESS_TIMEZONE))).astimezone(ZoneInfo(BUSINESS_TIMEZONE)).date()
+    return [(today - timedelta(days=i)).isoformat() for i in range(count)]

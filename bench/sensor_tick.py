@@ -2,8 +2,8 @@
 
 - cumulus: the sensor evaluated as the daemon does (`evaluate_tick` over `build_sensor_context` with the
   definitions and an instance), in one process as a code server would: the first tick from an empty
-  cursor (cold: the local store hashes every file for its etag), then a steady-state tick, the cursor
-  caught up with every object and nothing new (the local store's etag cache warm, as after earlier ticks);
+  cursor over a bucket nothing has loaded yet (it requests the first 500 loads), then a steady-state tick
+  over the same bucket with every file loaded and nothing new (recorded in a second instance);
 - baseline: the bare listing of the same prefix, in a fresh process: an `os.scandir` walk with a stat per
   file (key, size, mtime; no etag) locally, the boto3 `list_objects_v2` paginator on S3.
 """
@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import statistics
@@ -23,20 +24,31 @@ from pathlib import Path
 
 import dagster as dg
 
-from bench.data import bench_home, local_bucket
+from bench.data import bench_home, landed_content, landed_objects, local_bucket
 from bench.measure import Figure, figure
 from contracts.shop import SOURCE
 from resources.storage import LocalObjectStore, ObjectStore
 
 PREFIX = f"{SOURCE}/"
 LISTED = [0]  # objects the sensor's store handed out in this process (one process per sample)
+_INSIDE_LIST_OBJECTS = [False]  # the S3 store's list_objects pages through list_page: count those once
 
 
 class _CountingListing:
+    def list_page(self, prefix: str, start_after: str = "", page_size: int = 1000) -> list:
+        page = super().list_page(prefix, start_after=start_after, page_size=page_size)
+        if not _INSIDE_LIST_OBJECTS[0]:
+            LISTED[0] += len(page)
+        return page
+
     def list_objects(self, prefix: str, page_size: int = 1000) -> Iterator:
-        for obj in super().list_objects(prefix, page_size=page_size):
-            LISTED[0] += 1
-            yield obj
+        _INSIDE_LIST_OBJECTS[0] = True
+        try:
+            for obj in super().list_objects(prefix, page_size=page_size):
+                LISTED[0] += 1
+                yield obj
+        finally:
+            _INSIDE_LIST_OBJECTS[0] = False
 
 
 @cache
@@ -66,48 +78,72 @@ class Bucket:
         )
 
 
-def code_server(bucket: Bucket) -> tuple[dg.Definitions, dg.DagsterInstance]:
-    """What the code server and daemon hold before a tick: the definitions and an instance."""
+def code_server(bucket: Bucket) -> tuple[dg.Definitions, dg.DagsterInstance, dg.DagsterInstance]:
+    """What the code server and daemon hold before a tick: the definitions and an instance (one where
+    nothing is loaded yet, one where every landed file is)."""
     from definitions import build_definitions
     from resources.settings import Settings
 
     home = bench_home()
     atexit.register(shutil.rmtree, home, True)
-    return build_definitions(Settings(env="local", home=home)), dg.DagsterInstance.ephemeral()
+    loaded = dg.DagsterInstance.ephemeral()
+    record_every_load(loaded, bucket.objects)
+    return build_definitions(Settings(env="local", home=home)), dg.DagsterInstance.ephemeral(), loaded
 
 
-def evaluate(prepared: tuple, store: ObjectStore, cursor: str | None):
+def record_every_load(instance: dg.DagsterInstance, count: int) -> None:
+    """What finished loads of every partition leave in the instance: the file versions each read."""
+    from assets.kpi import route_shop_export
+    from assets.landing import LOADED_FILE_VERSIONS
+
+    versions: dict[tuple, list[str]] = {}
+    for key, _landed in landed_objects(count):
+        route = route_shop_export(key)
+        versions.setdefault((route.load_asset, route.partition_key), []).append(
+            f"{key}@{hashlib.md5(landed_content(key)).hexdigest()}"
+        )
+    for (asset_key, partition), read in versions.items():
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key, partition=partition, metadata={LOADED_FILE_VERSIONS: read})
+        )
+
+
+def evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, store: ObjectStore, cursor: str | None):
     from assets.kpi import shop_exports_sensor
 
-    defs, instance = prepared
     with dg.build_sensor_context(cursor=cursor, resources={"s3": store}, definitions=defs, instance=instance) as ctx:
         return shop_exports_sensor.evaluate_tick(ctx)
 
 
 def first_then_steady_tick(bucket: Bucket, prepared: tuple) -> dict[str, float]:
-    """Times one tick from an empty cursor, then one with the cursor caught up (that one must skip)."""
-    from assets.landing import LandingCursor
-
+    """Times one tick over a bucket nothing has loaded, then one over the same bucket all loaded (it must
+    skip), both from the start of the sweep."""
+    defs, nothing_loaded, all_loaded = prepared
     store = bucket.store()
     began = time.perf_counter()
-    first = evaluate(prepared, store, None)
+    first = evaluate(defs, nothing_loaded, store, None)
     first_seconds, first_listed = time.perf_counter() - began, LISTED[0]
-    # Where the sensor's cursor ends once it has worked the whole bucket off, 500 per tick (advancing by
-    # all objects at once gives the same cursor as advancing chunk by chunk).
-    caught_up = LandingCursor.parse(None).advance(sorted(bucket.store().list_objects(PREFIX))).serialize()
     LISTED[0] = 0
     began = time.perf_counter()
-    steady = evaluate(prepared, store, caught_up)
+    steady = evaluate(defs, all_loaded, store, None)
     steady_seconds = time.perf_counter() - began
-    assert steady.skip_message and not steady.run_requests, "a caught-up cursor must find nothing new"
+    assert steady.skip_message and not steady.run_requests, "with every file loaded a tick finds nothing new"
     return {
         "first_s": first_seconds,
         "steady_s": steady_seconds,
         "listed_first": first_listed,
         "listed_steady": LISTED[0],
         "run_requests": len(first.run_requests),
-        "cursor_kb": len(caught_up) / 1000,
+        "cursor_bytes": len(steady.cursor),
     }
+
+
+def ticks_per_lap(objects: int) -> int:
+    """Ticks the sweep takes over the whole bucket: the bound on how late a file for an old day is seen
+    (a last, empty slice tells it the lap is over when the bucket is a whole number of slices)."""
+    from assets.landing import SWEEP_SLICE
+
+    return objects // SWEEP_SLICE + 1
 
 
 def bare_listing(bucket: Bucket) -> int:

@@ -9,6 +9,7 @@ keeps its etag and a corrected one changes it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from abc import ABC, abstractmethod
@@ -107,30 +108,40 @@ class LocalObjectStore(ObjectStore):
             size=stat.st_size,
         )
 
-    def _keys_under(self, prefix: str) -> list[str]:
-        root = Path(self.root)
-        # Walk only the deepest folder the prefix names, not the whole bucket.
-        folder = root / prefix.rsplit("/", 1)[0] if "/" in prefix else root
-        if not folder.is_dir():
-            return []
-        keys = []
-        for dirpath, _dirnames, filenames in os.walk(folder):
-            for filename in filenames:
-                if filename.startswith(".") or filename.endswith(".tmp"):
-                    continue  # in-flight writes are invisible, as an unfinished upload is on S3
-                key = Path(dirpath, filename).relative_to(root).as_posix()
-                if key.startswith(prefix):
-                    keys.append(key)
-        return sorted(keys)
+    def _keys(self, prefix: str, start_after: str = "") -> Iterator[tuple[str, Path]]:
+        """(key, path) of the objects under `prefix` with keys greater than `start_after`, in key order,
+        walked lazily: a page of the listing costs the folders it reads, not the bucket (figure 4 of
+        docs/BENCHMARKS.md)."""
+        folder_key = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+        yield from self._walk(Path(self.root) / folder_key, folder_key, prefix, start_after)
+
+    def _walk(self, folder: Path, folder_key: str, prefix: str, start_after: str) -> Iterator[tuple[str, Path]]:
+        try:
+            with os.scandir(folder) as scan:
+                # A folder sorts as its name plus "/", so that walking in this order yields keys in key
+                # order ("b-c" < "b/x" < "b0", as S3 orders them).
+                entries = sorted((e.name + "/" if e.is_dir() else e.name, e.is_dir()) for e in scan)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for name, is_dir in entries:
+            key = folder_key + name
+            if is_dir:
+                inside_prefix = key.startswith(prefix) or prefix.startswith(key)
+                wholly_before = key <= start_after and not start_after.startswith(key)
+                if inside_prefix and not wholly_before:
+                    yield from self._walk(folder / name, key, prefix, start_after)
+            elif name.startswith(".") or name.endswith(".tmp"):
+                continue  # in-flight writes are invisible, as an unfinished upload is on S3
+            elif key > start_after and key.startswith(prefix):
+                yield key, folder / name
 
     def list_page(self, prefix: str, start_after: str = "", page_size: int = 1000) -> list[StoredObject]:
-        keys = [k for k in self._keys_under(prefix) if k > start_after][:page_size]
-        return [self._describe(k, self._path(k)) for k in keys]
+        return [self._describe(k, path) for k, path in itertools.islice(self._keys(prefix, start_after), page_size)]
 
     def list_objects(self, prefix: str, page_size: int = 1000) -> Iterator[StoredObject]:
         """One walk of the folder, not one per page: a local listing has no page limit to respect."""
-        for key in self._keys_under(prefix):
-            yield self._describe(key, self._path(key))
+        for key, path in self._keys(prefix):
+            yield self._describe(key, path)
 
     def read_bytes(self, key: str) -> bytes:
         path = self._path(key)

@@ -4,17 +4,20 @@ listings larger than one page."""
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import dagster as dg
 import pytest
 
-from assets.kpi import export_files_key, raw_table_key, shop_exports_sensor
-from assets.landing import LandingCursor
+from assets.kpi import export_files_key, raw_table_key, route_shop_export, shop_exports_sensor
+from assets.landing import SweepCursor, landing_tick
+from assets.partitions import recent_business_days
 from contracts.shop import export_file_key
 from definitions import build_definitions
 from resources.settings import Settings
 from resources.storage import LocalObjectStore
+from tests.sensor_daemon import finish_load, tick_as_daemon
 
 
 @pytest.fixture
@@ -35,22 +38,16 @@ def instance():
 
 @pytest.fixture
 def tick(defs, instance):
-    """One evaluation as the sensor daemon does it: run requests are resolved against the sensor's target."""
+    """One tick as the sensor daemon runs it: evaluated, then a run (not started) per new run key."""
 
     def evaluate(store: LocalObjectStore, cursor: str | None):
-        with dg.build_sensor_context(
-            cursor=cursor, resources={"s3": store}, definitions=defs, instance=instance
-        ) as context:
-            return shop_exports_sensor.evaluate_tick(context)
+        return tick_as_daemon(shop_exports_sensor, defs, instance, store, cursor)
 
     return evaluate
 
 
-def record_load(instance: dg.DagsterInstance, table: str, day: str, versions: list[str]) -> None:
-    """What a finished raw load leaves in the instance: the file versions it read."""
-    instance.report_runless_asset_event(
-        dg.AssetMaterialization(raw_table_key(table), partition=day, metadata={"file_versions": versions})
-    )
+def record_load(instance: dg.DagsterInstance, table: str, day: str, versions: list[str], **status) -> None:
+    finish_load(instance, raw_table_key(table), day, versions, **status)
 
 
 def land(store: LocalObjectStore, key: str, data: bytes) -> None:
@@ -86,7 +83,7 @@ def test_corrected_redelivery_reruns_and_identical_redelivery_does_not(store, ti
     first = tick(store, None)
     land_at(store, key, b"v1", 1_790_000_060)  # the same bytes a minute later, its load still queued
     queued = tick(store, first.cursor)
-    assert queued.run_requests[0].run_key == first.run_requests[0].run_key  # Dagster skips it
+    assert queued.run_requests == [] and queued.asset_events == []
     record_load(instance, "customers", "2026-11-03", [f"{key}@{store.list_page('shop/')[0].etag}"])
     land_at(store, key, b"v1", 1_790_000_120)  # and again once it is loaded: nothing to do
     assert tick(store, queued.cursor).run_requests == []
@@ -94,6 +91,28 @@ def test_corrected_redelivery_reruns_and_identical_redelivery_does_not(store, ti
     corrected = tick(store, queued.cursor)
     assert corrected.run_requests[0].run_key != first.run_requests[0].run_key
     assert corrected.run_requests[0].partition_key == "2026-11-03"
+
+
+def test_a_failed_load_is_not_retried_by_itself_but_a_corrected_upload_is(store, tick, instance):
+    key = export_file_key("orders", "2026-11-03", 0)
+    land(store, key, b"not gzip")
+    first = tick(store, None)
+    record_load(instance, "orders", "2026-11-03", [store.list_page(key)[0].version], status=dg.DagsterRunStatus.FAILURE)
+    assert tick(store, first.cursor).skip_message  # the same request again would fail again
+    land(store, key, b"fixed")
+    (retry,) = tick(store, first.cursor).run_requests
+    assert retry.tags["cumulus/trigger_etag"] == store.list_page(key)[0].etag
+
+
+def test_a_file_whose_load_is_still_queued_is_not_requested_again_when_its_partition_changes(store, tick, instance):
+    first_part, second_part = export_file_key("orders", "2026-11-03", 0), export_file_key("orders", "2026-11-03", 1)
+    land(store, first_part, b"part 0")
+    land(store, second_part, b"part 1")
+    first = tick(store, None)
+    assert len(first.run_requests) == 2
+    # The first load ran before the second file was visible to it; the second file's load is still queued.
+    record_load(instance, "orders", "2026-11-03", [store.list_page(first_part)[0].version])
+    assert tick(store, first.cursor).skip_message
 
 
 def test_late_file_for_a_past_day_is_picked_up_although_its_key_sorts_first(store, tick):
@@ -131,13 +150,7 @@ def test_files_outside_the_export_layout_or_partitions_are_ignored(store, tick):
     land(store, "shop/unknown_table/dt=2026-11-03/part-0000.jsonl.gz", b"x")
     land(store, export_file_key("orders", "2019-01-01", 0), b"before the first partition")
     result = tick(store, None)
-    assert result.run_requests == []
-    assert LandingCursor.parse(result.cursor).watermark.year >= 2026
-
-
-def test_cursor_forgets_versions_older_than_the_overlap():
-    cursor = LandingCursor.parse(None)
-    assert cursor.serialize() == LandingCursor.parse(cursor.serialize()).serialize()
+    assert result.run_requests == [] and result.skip_message
 
 
 def test_files_a_backfill_already_loaded_are_not_loaded_again(store, tick, instance):
@@ -145,8 +158,7 @@ def test_files_a_backfill_already_loaded_are_not_loaded_again(store, tick, insta
     land(store, key, b"v1")
     record_load(instance, "orders", "2026-11-03", [store.list_page("shop/")[0].version])  # e.g. make demo
     result = tick(store, None)
-    assert result.run_requests == [] and result.asset_events == []
-    assert LandingCursor.parse(result.cursor).watermark.year >= 2026  # handled: not looked at again
+    assert result.run_requests == [] and result.asset_events == [] and result.skip_message
 
 
 def test_a_key_that_goes_back_to_earlier_content_is_loaded_again(store, tick, instance):
@@ -162,3 +174,52 @@ def test_a_key_that_goes_back_to_earlier_content_is_loaded_again(store, tick, in
     keys = [r.run_requests[0].run_key for r in (v1, v2, back)]
     assert len(set(keys)) == 3  # the third is not de-duplicated against the first
     assert keys[2].split("|")[0] == keys[0].split("|")[0]  # same file version, other partition state
+
+
+# ------------------------------------------------------------------ a tick's work is bounded, not the bucket
+
+
+def objects_looked_at(result: dg.SensorResult) -> int:
+    """How many objects a tick that found nothing new looked at, as its skip reason says."""
+    message = result.skip_reason.skip_message
+    return int(re.search(r"\(([\d,]+) objects looked at\)", message).group(1).replace(",", ""))
+
+
+def test_a_tick_looks_at_recent_days_and_one_slice_and_a_late_file_is_found_within_one_lap(store, instance):
+    """A bucket of 300 loaded files, a sweep slice of 50: each tick looks at at most 50 objects plus the
+    recent days' prefixes; a file landing for yesterday is requested at the next tick; one landing late
+    for an old day within one lap of the sweep (300 / 50 = 6 ticks, 7 with the empty last slice)."""
+    days = [f"2026-{m:02d}-{d:02d}" for m in (3, 4, 5) for d in range(1, 26)]
+    for day in days:
+        for table in ("orders", "order_items", "customers", "products"):
+            key = export_file_key(table, day, 0)
+            record_load(instance, table, day, [store.write_bytes(key, key.encode()).version])
+
+    def sweep_tick(cursor: str | None):
+        with dg.build_sensor_context(cursor=cursor, instance=instance) as context:
+            return landing_tick(
+                context, store, prefix="shop/", recent_prefixes=recent, route=route_shop_export, slice_size=50
+            )
+
+    yesterday = recent_business_days(2)[1]
+    recent = [f"shop/orders/dt={day}/" for day in recent_business_days(2)]
+    cursor, looked_at = None, []
+    while not looked_at or SweepCursor.parse(cursor).after:  # one lap, until the sweep starts over
+        result = sweep_tick(cursor)
+        looked_at.append(objects_looked_at(result))
+        cursor = result.cursor
+    # 50 a tick (a last, empty slice tells the sweep it reached the end, as a short page would)
+    assert max(looked_at) == 50 and sum(looked_at) == 300 and len(looked_at) <= 7
+    assert len(cursor) < 100  # the cursor is the sweep position only, whatever the bucket holds
+
+    land(store, export_file_key("orders", yesterday, 0), b"yesterday")
+    land(store, export_file_key("customers", "2026-03-02", 1), b"late part of an old day")
+    found_late, ticks = [], 0
+    while not found_late:
+        result = sweep_tick(cursor)
+        requested = [r.partition_key for r in result.run_requests]
+        if ticks == 0:
+            assert yesterday in requested  # the recent prefixes are listed every tick
+        found_late = [p for p in requested if p == "2026-03-02"]
+        cursor, ticks = result.cursor, ticks + 1
+        assert ticks <= 7

@@ -23,6 +23,18 @@ def test_paginated_listing_returns_every_key_once_in_key_order(store):
     assert [o.key for o in store.list_objects("shop/orders/dt=2026-11-0")] == sorted(keys)[:27]
 
 
+def test_listing_follows_s3_key_order_across_folders_and_resumes_after_any_key(store):
+    # S3 orders keys bytewise, so "b-c/..." < "b/..." < "b0" although a folder walk meets "b" first.
+    keys = ["a/b-c/x", "a/b/x", "a/b/y/z", "a/b0", "a/c", "a/b.txt"]
+    for key in keys:
+        store.write_bytes(key, b"x")
+    assert [o.key for o in store.list_objects("a/")] == sorted(keys)
+    for after in ["", *sorted(keys), "a/b/", "a/b/y", "a/bz"]:
+        expected = [k for k in sorted(keys) if k > after][:2]
+        assert [o.key for o in store.list_page("a/", start_after=after, page_size=2)] == expected, after
+    assert [o.key for o in store.list_objects("a/b")] == [k for k in sorted(keys) if k.startswith("a/b")]
+
+
 def test_etag_is_the_md5_of_the_content_and_survives_an_identical_rewrite(store):
     first = store.write_bytes("a/b.jsonl.gz", b"hello")
     again = store.write_bytes("a/b.jsonl.gz", b"hello")
