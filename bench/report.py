@@ -217,6 +217,23 @@ def sensor_tick_rows(results: dict) -> list[str]:
     return rows
 
 
+def file_to_kpi_rows(figure) -> list[str]:
+    """One row per landed day, then the medians (figure: bench.file_to_kpi.LatencyFigure)."""
+    rows = [
+        "| day landed | to load run requested s | to KPI row s | of which runs running s | waiting share |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for s in figure.samples:
+        rows.append(
+            f"| {s.day} | {s.to_request_s:.1f} | {s.to_kpi_s:.1f} | {s.running_s:.1f} | {s.waiting_share:.0%} |"
+        )
+    rows.append(
+        f"| median | {figure.median('to_request_s'):.1f} | {figure.median('to_kpi_s'):.1f} "
+        f"| {figure.median('running_s'):.1f} | {figure.median('waiting_share'):.0%} |"
+    )
+    return rows
+
+
 # ----------------------------------------------------------------------------- summary rows, one function per figure
 
 
@@ -352,3 +369,19 @@ def sensor_tick_summary(results: dict) -> list[str]:
             )
         )
     return rows
+
+
+def file_to_kpi_summary(figure) -> list[str]:
+    to_kpi = figure.median("to_kpi_s")
+    return [
+        summary_row(
+            5,
+            "file landed -> KPI row, `make dev` running",
+            "under 60 s",
+            f"{to_kpi:.0f} s",
+            to_kpi < 60,
+            f"load requested after {figure.median('to_request_s'):.0f} s; runs busy "
+            f"{figure.median('running_s'):.0f} s of it, the rest waits for sensor ticks "
+            f"({figure.sensor_interval_s} s and {figure.automation_interval_s} s intervals) and queues",
+        )
+    ]

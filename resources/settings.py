@@ -71,6 +71,11 @@ class Settings:
         return self.home / "lake"
 
     @property
+    def dbt_runs_dir(self) -> Path:
+        """Each dbt invocation's artifacts and log (resources/dbt_project.py keeps the newest)."""
+        return self.home / "dbt-runs"
+
+    @property
     def warehouse_path(self) -> Path:
         """The DuckDB file standing in for Snowflake, the central warehouse."""
         return self.home / "warehouse" / "snowflake.duckdb"

@@ -98,3 +98,29 @@ def test_running_dbt_starts_no_version_probe_and_no_in_process_adapter(tmp_path,
     monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_subprocess)
     assert str(resource._cli_version) == version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_dbt_invocations_write_into_the_cumulus_home_and_only_the_newest_are_kept(tmp_path):
+    import os
+    import time
+
+    from resources.dbt_project import KEPT_INVOCATIONS, STILL_RUNNING_S, dbt_resource
+
+    settings = load_settings({"CUMULUS_HOME": str(tmp_path)})
+    resource = dbt_resource(settings)
+    runs = settings.dbt_runs_dir
+    long_ago = time.time() - STILL_RUNNING_S - 60
+    for i in range(KEPT_INVOCATIONS + 5):
+        (runs / f"old-{i:02d}").mkdir(parents=True)
+        os.utime(runs / f"old-{i:02d}", (long_ago + i, long_ago + i))
+    (runs / "in-use").mkdir()  # e.g. a concurrent run's: written to just now
+
+    target = resource._get_unique_target_path(context=None)
+
+    assert target.parent == runs and not target.exists()
+    kept = sorted(p.name for p in runs.iterdir())
+    assert len(kept) == KEPT_INVOCATIONS and "in-use" in kept and "old-00" not in kept
+    for i in range(KEPT_INVOCATIONS + 5):
+        (runs / f"busy-{i:02d}").mkdir()  # a burst of recent runs: none of them is pruned
+    resource._get_unique_target_path(context=None)
+    assert sum(1 for p in runs.iterdir() if p.name.startswith("busy-")) == KEPT_INVOCATIONS + 5
