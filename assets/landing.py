@@ -95,16 +95,8 @@ def list_for_tick(
     store: ObjectStore, prefix: str, recent_prefixes: Iterable[str], cursor: SweepCursor, slice_size: int
 ) -> Listing:
     recent = [o for p in recent_prefixes for o in store.list_objects(p)]
-    swept: list[StoredObject] = []
-    after = cursor.after
-    while len(swept) < slice_size:
-        wanted = min(1000, slice_size - len(swept))  # S3 answers at most 1,000 keys a call
-        page = store.list_page(prefix, start_after=after, page_size=wanted)
-        swept += page
-        if len(page) < wanted:
-            return Listing(recent, swept, sweep_end="")
-        after = page[-1].key
-    return Listing(recent, swept, sweep_end=after)
+    swept = store.list_page(prefix, start_after=cursor.after, page_size=slice_size)  # S3: 1,000 keys a call
+    return Listing(recent, swept, sweep_end=swept[-1].key if len(swept) == slice_size else "")
 
 
 class ExistingDays:
