@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.storage.tags import RUN_KEY_TAG
 
-from assets.landing import LOADED_FILE_VERSIONS, TRIGGER_VERSION_TAG
+from assets.landing import LOADED_FILE_VERSIONS, version_tag
 from resources.storage import ObjectStore
 
 
@@ -39,7 +39,7 @@ def finish_load(
             dg.AssetMaterialization(asset_key, partition=partition, metadata={LOADED_FILE_VERSIONS: versions})
         )
     for version in versions:
-        for run in instance.get_runs(dg.RunsFilter(tags={TRIGGER_VERSION_TAG: version})):
+        for run in instance.get_runs(dg.RunsFilter(tags={version_tag(version): "requested"})):
             if not run.is_finished:
                 instance.delete_run(run.run_id)
                 instance.add_run(run.with_status(status))

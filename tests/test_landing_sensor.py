@@ -3,6 +3,7 @@ listings larger than one page."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -11,7 +12,7 @@ import dagster as dg
 import pytest
 
 from assets.kpi import export_files_key, raw_table_key, route_shop_export, shop_exports_sensor
-from assets.landing import SweepCursor, landing_tick
+from assets.landing import SweepCursor, landing_tick, version_tag
 from assets.partitions import recent_business_days
 from contracts.shop import export_file_key
 from definitions import build_definitions
@@ -63,7 +64,7 @@ def test_new_file_requests_its_partition_and_records_the_file_version(store, tic
     assert request.partition_key == "2026-11-03"
     assert request.asset_selection == [raw_table_key("orders")]
     etag = store.list_page("shop/")[0].etag
-    assert request.run_key.startswith(f"{key}@{etag}|")
+    assert request.tags[version_tag(f"{key}@{etag}")] == "requested"
     (event,) = result.asset_events
     assert event.asset_key == export_files_key("orders")
     assert event.partition == "2026-11-03"
@@ -101,18 +102,35 @@ def test_a_failed_load_is_not_retried_by_itself_but_a_corrected_upload_is(store,
     assert tick(store, first.cursor).skip_message  # the same request again would fail again
     land(store, key, b"fixed")
     (retry,) = tick(store, first.cursor).run_requests
-    assert retry.tags["cumulus/trigger_etag"] == store.list_page(key)[0].etag
+    assert version_tag(store.list_page(key)[0].version) in retry.tags
 
 
 def test_a_file_whose_load_is_still_queued_is_not_requested_again_when_its_partition_changes(store, tick, instance):
     first_part, second_part = export_file_key("orders", "2026-11-03", 0), export_file_key("orders", "2026-11-03", 1)
     land(store, first_part, b"part 0")
-    land(store, second_part, b"part 1")
     first = tick(store, None)
-    assert len(first.run_requests) == 2
-    # The first load ran before the second file was visible to it; the second file's load is still queued.
+    land(store, second_part, b"part 1")
+    second = tick(store, first.cursor)
+    assert len(second.run_requests) == 1
+    # The first load ran before the second file landed; the second file's load is still queued.
     record_load(instance, "orders", "2026-11-03", [store.list_page(first_part)[0].version])
-    assert tick(store, first.cursor).skip_message
+    assert tick(store, second.cursor).skip_message
+
+
+def test_a_days_files_of_every_table_are_loaded_by_one_run(store, tick):
+    keys = [export_file_key(t, "2026-11-03", 0) for t in ("customers", "products", "orders", "order_items")]
+    for key in [*keys, export_file_key("orders", "2026-11-03", 1), export_file_key("orders", "2026-11-04", 0)]:
+        land(store, key, key.encode())
+    result = tick(store, None)
+    by_day = {r.partition_key: r for r in result.run_requests}
+    assert sorted(by_day) == ["2026-11-03", "2026-11-04"]
+    assert by_day["2026-11-03"].asset_selection == sorted(
+        raw_table_key(t) for t in ("customers", "products", "orders", "order_items")
+    )
+    assert len(result.asset_events) == 6  # every file version is still recorded on its own
+    assert all(
+        version_tag(o.version) in by_day["2026-11-03"].tags for o in store.list_objects("shop/") if "11-03" in o.key
+    )
 
 
 def test_late_file_for_a_past_day_is_picked_up_although_its_key_sorts_first(store, tick):
@@ -138,8 +156,8 @@ def test_more_than_a_page_of_objects_is_worked_off_in_budgeted_ticks(store, tick
         result = tick(store, cursor)
         if result.skip_message:
             break
-        assert len(result.run_requests) <= 500  # the per-tick budget
-        seen += [r.tags["cumulus/trigger_file"] for r in result.run_requests]
+        assert len(result.asset_events) <= 500  # the per-tick budget
+        seen += [event.metadata["key"].value for event in result.asset_events]
         cursor, ticks = result.cursor, ticks + 1
     assert ticks == 3
     assert sorted(seen) == sorted(keys) and len(seen) == len(set(seen))
@@ -173,7 +191,9 @@ def test_a_key_that_goes_back_to_earlier_content_is_loaded_again(store, tick, in
     back = tick(store, v2.cursor)
     keys = [r.run_requests[0].run_key for r in (v1, v2, back)]
     assert len(set(keys)) == 3  # the third is not de-duplicated against the first
-    assert keys[2].split("|")[0] == keys[0].split("|")[0]  # same file version, other partition state
+    tag = version_tag(f"{key}@{hashlib.md5(b'v1').hexdigest()}")
+    assert tag in back.run_requests[0].tags and tag in v1.run_requests[0].tags  # same file version ...
+    assert back.run_requests[0].tags[f"{tag}.state"] != v1.run_requests[0].tags[f"{tag}.state"]  # ... other state
 
 
 # ------------------------------------------------------------------ a tick's work is bounded, not the bucket
