@@ -101,7 +101,7 @@ backfill: manifest instance
 
 # Benchmarks at scale (minutes; not part of `make test`): writes docs/BENCHMARKS.md.
 # One figure alone: make bench BENCH_FIGURES=sensor_tick (the other sections of the report are kept).
-BENCH_FIGURES ?= raw_load,backfill,location_load,sensor_tick
+BENCH_FIGURES ?= raw_load,backfill,location_load,sensor_tick,file_to_kpi
 BENCH_SCALES ?= 1000000,5000000,20000000
 BENCH_DAYS ?= 30,90
 BENCH_ORDERS_PER_DAY ?= 1000

@@ -21,7 +21,7 @@ from assets.dbt_models import WarehouseTranslator, build_dbt_models
 from assets.landing import ExistingDays, LandingRoute, day_partition_of, landing_tick, raw_file_spec
 from assets.loading import build_raw_table_asset
 from assets.partitions import daily_partitions, monthly_partitions, recent_business_days, weekly_partitions
-from assets.policies import follows_any_upstream_update, follows_upstream
+from assets.policies import SENSOR_TICK_SECONDS, follows_any_upstream_update, follows_upstream
 from contracts.shop import SHOP_TABLES, SOURCE, TABLES_BY_NAME, export_partition_prefix, export_prefix
 from resources.dashboard import KpiDashboard, KpiTables
 from resources.dbt_project import dbt_project
@@ -144,7 +144,7 @@ RECENT_EXPORT_DAYS = 2
 
 @sensor(
     name="shop_exports_sensor",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SENSOR_TICK_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     target=AssetSelection.assets(*(raw_table_key(c.name) for c in SHOP_TABLES)),
     description=f"Watches `{SOURCE}/` for new or re-delivered export files and loads their day-partitions.",

@@ -21,7 +21,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import SENSOR_NAME_TAG
 
+from assets.policies import SENSOR_TICK_SECONDS
 from bench.data import bench_home
 
 FIRST_DAY = date(2026, 11, 2)
@@ -102,8 +104,8 @@ def dev_server_over_history(samples: int, log: Path) -> Iterator[tuple[Path, Pat
         shutil.rmtree(home, ignore_errors=True)
 
 
-def wait_until_quiet(instance: dg.DagsterInstance, settle_s: float = 40.0) -> None:
-    """Until both sensors have ticked over the loaded history (one interval, 30 s) and no run is queued or
+def wait_until_quiet(instance: dg.DagsterInstance, settle_s: float = 2 * SENSOR_TICK_SECONDS + 5) -> None:
+    """Until both sensors have ticked over the loaded history (a tick interval or more) and no run is queued or
     running: the steady state `make dev` sits in before a file lands."""
     deadline = time.monotonic() + TIMEOUT_S
     quiet_since = None
@@ -139,7 +141,8 @@ def one_landing(staging: Path, lake: Path, instance: dg.DagsterInstance, day: da
     else:
         raise TimeoutError(f"no KPI row for {key} within {TIMEOUT_S:.0f} s of its files landing")
     chain = [r for r in instance.get_run_records() if r.dagster_run.run_id not in started_runs]
-    requested = min(r.create_timestamp.timestamp() for r in chain if "cumulus/trigger_file" in r.dagster_run.tags)
+    loads = [r for r in chain if r.dagster_run.tags.get(SENSOR_NAME_TAG) == "shop_exports_sensor"]
+    requested = min(r.create_timestamp.timestamp() for r in loads)
     intervals = [(r.start_time, min(r.end_time or kpi_at, kpi_at)) for r in chain if r.start_time]
     return Latency(key, requested - landed, kpi_at - landed, _covered(intervals, landed, kpi_at))
 
@@ -164,7 +167,6 @@ def measure(samples: int, log: Path) -> LatencyFigure:
             day = FIRST_DAY + timedelta(days=HISTORY_DAYS + i)
             latencies.append(one_landing(staging, lake, instance, day))
             print(f"  {day}: KPI row {latencies[-1].to_kpi_s:.0f} s after landing", flush=True)
-            wait_until_quiet(instance, settle_s=5.0)
-    return LatencyFigure(
-        latencies, shop_exports_sensor.minimum_interval_seconds, automation_sensor().minimum_interval_seconds
-    )
+            wait_until_quiet(instance, settle_s=5.0)  # the next day lands once this one's runs are done
+    automation_interval = automation_sensor().minimum_interval_seconds
+    return LatencyFigure(latencies, shop_exports_sensor.minimum_interval_seconds, automation_interval)
