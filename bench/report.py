@@ -201,7 +201,7 @@ def sensor_tick_rows(results: dict) -> list[str]:
     from bench.sensor_tick import ticks_per_lap
 
     rows = [
-        "| store | objects | first tick s | steady tick s | objects listed (first / steady) | run requests "
+        "| store | objects | first tick s | steady tick s | objects listed (first / steady) | files requested (runs) "
         "| bare listing s | first tick / bare listing | steady tick / bare listing | ticks per sweep lap "
         "| cursor bytes |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -211,7 +211,8 @@ def sensor_tick_rows(results: dict) -> list[str]:
         value = figures.ticks.value
         rows.append(
             f"| {kind} | {count:,} | {first:.2f} | {steady:.2f} | {value['listed_first']:,} / "
-            f"{value['listed_steady']:,} | {value['run_requests']:,} | {bare:.2f} | {first / bare:.1f}x "
+            f"{value['listed_steady']:,} | {value['files_requested']:,} ({value['run_requests']:,}) | {bare:.2f} "
+            f"| {first / bare:.1f}x "
             f"| {steady / bare:.2f}x | {ticks_per_lap(count):,} | {value['cursor_bytes']:,} |"
         )
     return rows

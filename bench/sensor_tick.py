@@ -133,6 +133,7 @@ def first_then_steady_tick(bucket: Bucket, prepared: tuple) -> dict[str, float]:
         "steady_s": steady_seconds,
         "listed_first": first_listed,
         "listed_steady": LISTED[0],
+        "files_requested": len(first.asset_events),
         "run_requests": len(first.run_requests),
         "cursor_bytes": len(steady.cursor),
     }

@@ -39,7 +39,8 @@ def test_bench_suite_writes_a_report_with_ratios_against_same_run_baselines(tmp_
 
     for store in ("local", "s3"):
         cells = table_row(text, f"{store} | 40")
-        assert cells[4] == "40 / 40" and cells[5] == "40"  # every object listed; all new, within the budget
+        # Every object listed; all new, within the budget; one run per day (40 objects: 4 tables x 10 days).
+        assert cells[4] == "40 / 40" and cells[5] == "40 (10)"
         assert cells[7].endswith("x")
 
     # A day landed with dagster dev running reached its KPI row; the runs' busy time is part of the wait.
