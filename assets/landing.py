@@ -204,19 +204,21 @@ class PartitionLoad:
     versions: dict[str, tuple[LandingRoute, StoredObject, str]]  # version -> (route, object, state)
 
     def run_request(self) -> RunRequest:
-        found = sorted(self.versions)
-        keys = [obj.key for _, obj, _ in self.versions.values()]
-        shown = ", ".join(sorted(keys)[:3]) + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+        keys = sorted(obj.key for _, obj, _ in self.versions.values())
+        shown = ", ".join(keys[:3]) + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+        tags = {t: value for v, (_, _, state) in self.versions.items() for t, value in version_tags(v, state).items()}
         return RunRequest(
-            run_key=f"{self.partition_key}|"
-            + hashlib.sha1("\n".join(f"{v}|{self.versions[v][2]}" for v in found).encode()).hexdigest()[:16],
+            run_key=self.run_key(),
             asset_selection=sorted({route.load_asset for route, _, _ in self.versions.values()}),
             partition_key=self.partition_key,
-            tags={
-                "cumulus/trigger_files": shown,
-                **{k: t for v, (_, _, state) in self.versions.items() for k, t in version_tags(v, state).items()},
-            },
+            tags={"cumulus/trigger_files": shown, **tags},
         )
+
+    def run_key(self) -> str:
+        """The partition and what this run is for (each version with its partition's state): the same
+        request made again is skipped by Dagster."""
+        requested = "\n".join(f"{v}|{self.versions[v][2]}" for v in sorted(self.versions))
+        return f"{self.partition_key}|{hashlib.sha1(requested.encode()).hexdigest()[:16]}"
 
 
 def landing_tick(
