@@ -207,17 +207,30 @@ def source_files_sql() -> str:
 
 
 def latest_versions_sql(contract: TableContract) -> str:
-    """Valid records, one per primary key: the greatest version wins, then the later file and line."""
+    """Valid records, one per primary key: the greatest version wins, then the later file and line.
+
+    Only keys that occur more than once go through the window (~1% of the bench's order lines): ranking
+    every row sorted the whole day with all its columns. The primary key and version are required
+    fields, so valid rows have no NULL in them and an equi-join finds every duplicate.
+    5M order lines: 3.0 s -> 2.0 s for the insert, bare read_json 2.7 s, measured 2026-11-25 under load.
+    """
     keys = ", ".join(quote_ident(k) for k in contract.primary_key)
     columns = ", ".join(quote_ident(f.name) for f in contract.fields)
     return f"""
+WITH valid AS NOT MATERIALIZED (SELECT * FROM _validated WHERE reason IS NULL),
+duplicated AS MATERIALIZED (SELECT {keys} FROM valid GROUP BY {keys} HAVING count(*) > 1),
+latest AS (
+    SELECT * FROM valid ANTI JOIN duplicated USING ({keys})
+    UNION ALL
+    SELECT * EXCLUDE (source_key)
+    FROM (SELECT * FROM valid SEMI JOIN duplicated USING ({keys})) JOIN _source_files USING (source_index)
+    QUALIFY row_number() OVER (
+        PARTITION BY {keys}
+        ORDER BY {quote_ident(contract.version_field)} DESC, source_key DESC, line_no DESC) = 1
+)
 SELECT {columns}, CAST($export_date AS DATE) AS _export_date, source_key AS _source_key,
        line_no AS _source_line
-FROM _validated JOIN _source_files USING (source_index)
-WHERE reason IS NULL
-QUALIFY row_number() OVER (
-    PARTITION BY {keys}
-    ORDER BY {quote_ident(contract.version_field)} DESC, source_key DESC, line_no DESC) = 1
+FROM latest JOIN _source_files USING (source_index)
 """
 
 
