@@ -176,20 +176,30 @@ class Validation:
         )
 
 
+# Files per validating statement: their readers' buffers are held from the statement's start, so this
+# bounds that memory (8 x 4 MiB) however many files a day has, and 8 keeps both cores busy.
+FILES_PER_STATEMENT = 8
+
+
 def validate_files(con: duckdb.DuckDBPyConnection, contract: TableContract, files: Sequence[RawFile]) -> Validation:
     """Read and validate the files' lines against the contract into the temp table `_validated`.
 
-    One statement per file, so an unreadable file is named. Shared by every warehouse: the cloud ones
-    run it in a local DuckDB before shipping the result.
+    Several files per statement, read in parallel; when a statement fails, each of its files is read on
+    its own to name the unreadable one. Shared by every warehouse: the cloud ones run it in a local DuckDB
+    before shipping the result.
     """
-    sql = rv.validated_lines_sql(contract)
-    for index, f in enumerate(files):
-        into = "CREATE OR REPLACE TEMP TABLE _validated AS" if index == 0 else "INSERT INTO _validated"
-        compression = "gzip" if f.key.endswith(".gz") else "none"
-        try:
-            con.execute(f"{into} {sql}", {"key": f.key, "path": str(f.path), "compression": compression})
-        except duckdb.Error as error:
-            raise UnreadableExportFile(f.key, str(error).splitlines()[0]) from error
+    con.execute(rv.source_files_sql(), {"keys": [f.key for f in files]})
+    # The line numbers come from the SQL, not from the order rows are stored in, so that order need not
+    # be kept: with it kept, DuckDB runs the files one after another on one thread.
+    # 5M order lines (5 files): 8.4 s -> 4.6 s, bare read_json 4.6 s, measured 2026-11-25 under load.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        for first in range(0, len(files), FILES_PER_STATEMENT):
+            indices = range(first, min(first + FILES_PER_STATEMENT, len(files)))
+            into = "CREATE OR REPLACE TEMP TABLE _validated AS" if first == 0 else "INSERT INTO _validated"
+            _validate_some(con, contract, into, files, indices)
+    finally:
+        con.execute("RESET preserve_insertion_order")
     lines_read = con.execute("SELECT count(*) FROM _validated").fetchone()[0]
     unknown = tuple(row[0] for row in con.execute(rv.unknown_fields_sql()).fetchall())
     reasons = dict(
@@ -199,6 +209,34 @@ def validate_files(con: duckdb.DuckDBPyConnection, contract: TableContract, file
         ).fetchall()
     )
     return Validation(lines_read, reasons, unknown)
+
+
+def _validate_some(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, into: str, files: Sequence[RawFile], indices: range
+) -> None:
+    try:
+        con.execute(f"{into} {rv.validated_lines_sql(contract, indices)}", _file_parameters(files, indices))
+    except duckdb.Error:
+        for index in indices:
+            _raise_if_unreadable(con, files, index)
+        raise
+
+
+def _file_parameters(files: Sequence[RawFile], indices: Sequence[int]) -> dict[str, str]:
+    """The parameters of `rv.read_lines_sql(indices)`."""
+    parameters = {}
+    for index in indices:
+        parameters[f"path_{index}"] = str(files[index].path)
+        parameters[f"compression_{index}"] = "gzip" if files[index].key.endswith(".gz") else "none"
+    return parameters
+
+
+def _raise_if_unreadable(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], index: int) -> None:
+    """Read one file alone; raise `UnreadableExportFile` if it cannot be read."""
+    try:
+        con.execute(f"SELECT count(*) FROM ({rv.read_lines_sql([index])})", _file_parameters(files, [index])).fetchone()
+    except duckdb.Error as error:
+        raise UnreadableExportFile(files[index].key, str(error).splitlines()[0]) from error
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[tuple[str, str]]) -> None:

@@ -70,6 +70,16 @@ def test_the_latest_version_of_a_key_wins_and_exact_duplicates_are_dropped(lane)
     assert metadata["duplicates_dropped"].value == 2
 
 
+def test_between_equal_versions_the_later_file_then_the_later_line_wins(lane):
+    first, second = export_file_key("orders", "2026-11-03", 0), export_file_key("orders", "2026-11-03", 1)
+    lane.lake.write_bytes(first, jsonl_gz(order(order_id=1, status="cancelled"), order(order_id=2), order(order_id=3)))
+    lane.lake.write_bytes(second, jsonl_gz(order(order_id=1), order(order_id=2, status="refunded"), order(order_id=2)))
+    lane.run_days(DAY, keys=ORDERS_KEY)
+    rows = lane.table("raw.orders", "order_id")
+    assert list(rows["status"]) == ["paid", "paid", "paid"]
+    assert list(zip(rows["_source_key"], rows["_source_line"], strict=True)) == [(second, 1), (second, 3), (first, 3)]
+
+
 def test_an_unreadable_file_fails_its_partition_naming_the_file_and_loses_nothing(lane):
     good_key, bad_key = export_file_key("orders", "2026-11-03", 0), export_file_key("orders", "2026-11-03", 1)
     lane.lake.write_bytes(good_key, jsonl_gz(order()))
