@@ -31,6 +31,7 @@ HISTORY_DAYS = 3
 ORDERS_PER_DAY = 200
 TIMEOUT_S = 900.0
 DAILY_KPI = dg.AssetKey(["snowflake", "kpi", "kpi_daily_sales"])
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,8 @@ def wait_until_quiet(instance: dg.DagsterInstance, settle_s: float = 2 * SENSOR_
     raise TimeoutError("dagster dev did not settle")
 
 
-FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-
-
 def one_landing(staging: Path, lake: Path, instance: dg.DagsterInstance, day: date) -> Latency:
-    started_runs = {r.dagster_run.run_id for r in instance.get_run_records()}
+    earlier_runs = {r.dagster_run.run_id for r in instance.get_run_records()}
     land_day(staging, lake, day)
     landed = time.time()
     key = day.isoformat()
@@ -135,12 +133,12 @@ def one_landing(staging: Path, lake: Path, instance: dg.DagsterInstance, day: da
             kpi_at = records[0].timestamp
             break
         failed = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
-        if any(r.run_id not in started_runs for r in failed):
+        if any(r.run_id not in earlier_runs for r in failed):
             raise RuntimeError(f"a run failed while {key} was being loaded; see the dagster dev log")
         time.sleep(0.5)
     else:
         raise TimeoutError(f"no KPI row for {key} within {TIMEOUT_S:.0f} s of its files landing")
-    chain = [r for r in instance.get_run_records() if r.dagster_run.run_id not in started_runs]
+    chain = [r for r in instance.get_run_records() if r.dagster_run.run_id not in earlier_runs]
     loads = [r for r in chain if r.dagster_run.tags.get(SENSOR_NAME_TAG) == "shop_exports_sensor"]
     requested = min(r.create_timestamp.timestamp() for r in loads)
     intervals = [(r.start_time, min(r.end_time or kpi_at, kpi_at)) for r in chain if r.start_time]
