@@ -150,9 +150,8 @@ RECENT_EXPORT_DAYS = 2
     description=f"Watches `{SOURCE}/` for new or re-delivered export files and loads their day-partitions.",
 )
 def shop_exports_sensor(context: SensorEvaluationContext, s3: ObjectStore) -> SensorResult:
-    recent = [
-        export_partition_prefix(c.name, day) for c in SHOP_TABLES for day in recent_business_days(RECENT_EXPORT_DAYS)
-    ]
+    days = recent_business_days(RECENT_EXPORT_DAYS)
+    recent = [export_partition_prefix(c.name, day) for c in SHOP_TABLES for day in days]
     return landing_tick(context, s3, prefix=f"{SOURCE}/", recent_prefixes=recent, route=route_shop_export)
 
 

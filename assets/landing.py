@@ -241,11 +241,12 @@ def landing_tick(
     sweep_at, checked = cursor.after, 0
     for obj, swept in listed:
         target = routes[obj.key]
-        if target is not None and obj.version not in loaded.of(target):
+        loaded_before = loaded.of(target) if target is not None else frozenset()
+        if target is not None and obj.version not in loaded_before:
             if checked == budget:
                 break  # the sweep resumes here next tick
             checked += 1
-            state = partition_state(loaded.of(target))
+            state = partition_state(loaded_before)
             if not already_requested(context.instance, obj, state):
                 events.append(file_materialization(target, obj))
                 load = loads.setdefault(target.partition_key, PartitionLoad(target.partition_key, {}))

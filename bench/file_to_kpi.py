@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 from dagster._core.storage.tags import SENSOR_NAME_TAG
 
 from assets.policies import SENSOR_TICK_SECONDS
@@ -31,7 +32,6 @@ HISTORY_DAYS = 3
 ORDERS_PER_DAY = 200
 TIMEOUT_S = 900.0
 DAILY_KPI = dg.AssetKey(["snowflake", "kpi", "kpi_daily_sales"])
-FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def wait_until_quiet(instance: dg.DagsterInstance, settle_s: float = 2 * SENSOR_
     deadline = time.monotonic() + TIMEOUT_S
     quiet_since = None
     while time.monotonic() < deadline:
-        busy = instance.get_runs(dg.RunsFilter(statuses=[s for s in dg.DagsterRunStatus if s not in FINISHED]))
+        busy = instance.get_runs(dg.RunsFilter(statuses=NOT_FINISHED_STATUSES))
         quiet_since = None if busy else (quiet_since or time.monotonic())
         if quiet_since is not None and time.monotonic() - quiet_since > settle_s:
             return
