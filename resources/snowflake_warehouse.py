@@ -47,6 +47,7 @@ from contracts.schema import TableContract
 from resources import raw_validation as rv
 from resources.pyformat_params import to_pyformat
 from resources.warehouse import (
+    LOAD_MEMORY_LIMIT,
     QUARANTINE_COLUMNS,
     QUARANTINE_TABLE,
     RAW_SCHEMA,
@@ -146,6 +147,9 @@ def prepare_partition(contract: TableContract, export_date: date, files: Sequenc
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # Bounded like the local lane's loads; an in-memory database spills to the day's folder.
+        con.execute("SET memory_limit = $limit", {"limit": LOAD_MEMORY_LIMIT})
+        con.execute("SET temp_directory = $folder", {"folder": str(folder / "spill")})
         validation = validate_files(con, contract, files)
         day = {"export_date": export_date}
         con.execute(f"CREATE TEMP TABLE _rows AS {rv.latest_versions_sql(contract)}", day)
