@@ -173,12 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown figures {sorted(unknown)}; choose from {list(FIGURES)}")
 
-    measured = {FIGURES[name][0]: FIGURES[name][1](args) for name in chosen}
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-    sections = {n: section for n, (section, _) in measured.items()}
-    summaries = {n: summary for n, (_, summary) in measured.items()}
-    write(args.out, command, args.repeats, sections, summaries)
-    print(f"wrote {args.out}")
+    # Each figure is written as soon as it is measured, so a failure in a later one (a full run takes about
+    # two hours) keeps the figures before it.
+    for name in chosen:
+        number, measure_section = FIGURES[name]
+        section, summary = measure_section(args)
+        write(args.out, command, args.repeats, {number: section}, {number: summary})
+        print(f"wrote figure {number} to {args.out}", flush=True)
 
 
 if __name__ == "__main__":
