@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.data import bench_home, environment_with_repository
 from bench.measure import Figure, Spec, interleaved
-from resources.settings import REPO_ROOT
+from resources.settings import DBT_EXECUTABLE, REPO_ROOT
 
 HISTORY_START = date(2026, 6, 1)
 DAILY_TAG = "daily"
@@ -101,7 +101,7 @@ def bare_work(history: History) -> None:
         for offset in range(history.days):
             load_export_day(store, warehouse, contract, history.first + timedelta(days=offset))
     window = json.dumps({"min_date": history.first.isoformat(), "max_date": history.last.isoformat()})
-    dbt = str(Path(sys.executable).parent / "dbt")
+    dbt = str(DBT_EXECUTABLE)
     done = subprocess.run(
         [
             dbt,

@@ -6,7 +6,6 @@ import gzip
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +17,7 @@ from assets.partitions import FIRST_BUSINESS_DAY
 from contracts.shop import ORDER_ITEMS, SHOP_TABLES, export_file_key, export_partition_prefix
 from generator.faults import FaultConfig, apply_line_faults
 from generator.shop import ShopConfig, generate_shop_exports
-from resources.settings import REPO_ROOT
+from resources.settings import DBT_EXECUTABLE, REPO_ROOT
 from resources.storage import LocalObjectStore
 
 BENCH_DAY = date(2026, 11, 3)
@@ -193,8 +192,7 @@ def synthetic_dbt_project(root: Path, models: int) -> Path:
         for i in range(models):
             upstream = "source('raw', 'events')" if i == 0 else f"ref('m_{(i - 1) // 2:05d}')"
             (project / "models" / f"m_{i:05d}.sql").write_text(f"select * from {{{{ {upstream} }}}}\n")
-        dbt = Path(sys.executable).parent / "dbt"
-        args = [str(dbt), "parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
+        args = [str(DBT_EXECUTABLE), "parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
         subprocess.run(args, check=True, cwd=project)
         marker.write_text("ok\n")
     return project

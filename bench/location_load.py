@@ -80,6 +80,7 @@ def synthetic_definitions(project_dir: Path) -> dg.Definitions:
     from assets.dbt_models import WarehouseTranslator, build_dbt_models
     from assets.partitions import daily_partitions
     from assets.policies import follows_upstream
+    from resources.settings import DBT_EXECUTABLE
     from resources.warehouse import DuckDBWarehouse
 
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
@@ -99,7 +100,7 @@ def synthetic_definitions(project_dir: Path) -> dg.Definitions:
             "dbt": DbtCliResource(
                 project_dir=project,
                 profiles_dir=str(project_dir),
-                dbt_executable=str(Path(sys.executable).parent / "dbt"),
+                dbt_executable=str(DBT_EXECUTABLE),
             ),
             "snowflake": DuckDBWarehouse(path=str(warehouse)),
         },

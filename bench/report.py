@@ -9,6 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.measure import Figure
+from resources.dbt_project import dbt_core_version
 
 
 def machine() -> str:
@@ -18,7 +19,8 @@ def machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    packages = ", ".join(f"{p} {version(p)}" for p in ("dagster", "dagster-dbt", "duckdb", "dbt-core", "pandas"))
+    packages = ", ".join(f"{p} {version(p)}" for p in ("dagster", "dagster-dbt", "duckdb", "pandas"))
+    packages += f", dbt-core {dbt_core_version()} (own environment)"
     return (
         f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB memory, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; {packages}"

@@ -1,28 +1,40 @@
 """The dbt project: where it lives, how its manifest is prepared, and the resource that runs it.
 
 Kept in its own module because the manifest must exist before any asset module is imported
-(`dagster-dbt project prepare-and-package --file resources/dbt_project.py`, run by `make manifest`).
+(`dbt parse`, run by `make manifest`).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from importlib.metadata import version as installed_version
+from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
-from resources.settings import REPO_ROOT, Settings
+from resources.settings import DBT_EXECUTABLE, DBT_VENV, REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+
+
+def dbt_core_version(venv: Path = DBT_VENV) -> Version:
+    """The dbt-core installed in dbt's environment, read from its package metadata (no dbt start-up)."""
+    found = [
+        d.version
+        for d in distributions(path=[str(p) for p in venv.glob("lib/python*/site-packages")])
+        if d.metadata["Name"] == "dbt-core"
+    ]
+    if not found:
+        raise FileNotFoundError(f"dbt-core is not installed in {venv}: run `make install`")
+    return Version(found[0])
+
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -82,8 +94,8 @@ class WarehouseDbtResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> Version:
         """dagster-dbt runs `dbt --version` in a subprocess to tell dbt Core from Fusion. The executable is
-        this environment's own dbt (`dbt_resource`), so the installed dbt-core's version is the answer."""
-        return Version(installed_version("dbt-core"))
+        dbt's own environment's (`dbt_resource`), so the dbt-core installed there is the answer."""
+        return dbt_core_version(Path(self.dbt_executable).parent.parent)
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         """dagster-dbt loads dbt's macros into an in-process adapter, used only by `fetch_row_counts()` and
@@ -109,8 +121,8 @@ def dbt_resource(settings: Settings) -> WarehouseDbtResource:
         project_dir=dbt_project,
         profiles_dir=str(DBT_PROJECT_DIR),
         target=settings.dbt_target,
-        # The dbt of this interpreter's environment, so nothing depends on PATH.
-        dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        # dbt's own environment's, so nothing depends on PATH.
+        dbt_executable=str(DBT_EXECUTABLE),
         profile_environment=settings.subprocess_environment(),
         runs_dir=str(settings.dbt_runs_dir),
     )

@@ -16,6 +16,10 @@ from pathlib import Path
 from resources.superset_settings import SupersetSettings, SupersetSettingsError, superset_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# dbt's own virtual environment (`make install`; the Makefile's DBT_VENV): dbt-core is not importable from
+# the Dagster environment, which keeps it out of every Dagster process (assets/dbt_models.py says why).
+DBT_VENV = REPO_ROOT / ".dbt-venv"
+DBT_EXECUTABLE = DBT_VENV / "bin" / "dbt"
 ENVIRONMENTS = ("local", "cloud")
 
 # Variable -> what it is for. Required in the cloud lane.
