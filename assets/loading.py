@@ -177,23 +177,39 @@ def _canonical_type(warehouse_type: str) -> str:
     return {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}.get(warehouse_type.upper(), warehouse_type.upper())
 
 
-def _load_metadata(contract: TableContract, loads: Sequence[DayLoad]) -> dict:
-    results = [load.result for load in loads]
-    reasons: dict[str, int] = {}
-    for r in results:
-        for reason, n in r.quarantine_reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + n
+def _table_metadata(contract: TableContract) -> dict:
+    """What every partition's materialization shares: the table and its columns."""
     return {
-        "dagster/row_count": MetadataValue.int(sum(r.rows_loaded for r in results)),
         "dagster/column_schema": MetadataValue.table_schema(table_schema(contract)),
         "dagster/table_name": MetadataValue.text(f"{RAW_SCHEMA}.{contract.name}"),
-        "days": MetadataValue.int(len(results)),
-        "lines_read": MetadataValue.int(sum(r.lines_read for r in results)),
-        "quarantined": MetadataValue.int(sum(r.quarantined for r in results)),
-        "duplicates_dropped": MetadataValue.int(sum(r.duplicates_dropped for r in results)),
-        "quarantine_reasons": MetadataValue.json(reasons),
-        LOADED_FILE_VERSIONS: MetadataValue.json([v for load in loads for v in load.file_versions]),
     }
+
+
+def _day_metadata(load: DayLoad) -> dict:
+    """One export day's load, on that day's partition. A range run materializes every day of the range, and
+    Dagster copies a step's output metadata onto each of them: range totals there made each day's row count
+    the range's, and the loaded-file list (which the landing sensor reads per day) grew with the range on
+    every day, so a 90-day backfill wrote 90 copies of a 90-day list."""
+    r = load.result
+    return {
+        "dagster/row_count": MetadataValue.int(r.rows_loaded),
+        "lines_read": MetadataValue.int(r.lines_read),
+        "quarantined": MetadataValue.int(r.quarantined),
+        "duplicates_dropped": MetadataValue.int(r.duplicates_dropped),
+        "quarantine_reasons": MetadataValue.json(r.quarantine_reasons),
+        LOADED_FILE_VERSIONS: MetadataValue.json(list(load.file_versions)),
+    }
+
+
+def _load_summary(contract: TableContract, loads: Sequence[DayLoad]) -> str:
+    results = [load.result for load in loads]
+    days = [r.export_date.isoformat() for r in results]
+    return (
+        f"{contract.name} {days[0]}..{days[-1]} ({len(days)} day(s)): {sum(r.rows_loaded for r in results)} rows "
+        f"loaded, {sum(r.quarantined for r in results)} quarantined, {sum(r.duplicates_dropped for r in results)} "
+        f"duplicates dropped from {sum(len(r.files) for r in results)} file(s); each day's figures are on its "
+        "partition's materialization"
+    )
 
 
 def build_raw_table_asset(
@@ -230,13 +246,11 @@ def build_raw_table_asset(
         loads = []
         for day in partition_days(context):
             load = load_export_day(store, warehouse, contract, day)
-            result = load.result
-            context.log.info(
-                f"{contract.name} {day}: {result.rows_loaded} rows loaded, {result.quarantined} quarantined, "
-                f"{result.duplicates_dropped} duplicates dropped from {len(result.files)} file(s)"
-            )
+            context.add_asset_metadata(_day_metadata(load), partition_key=day.isoformat())
             loads.append(load)
-        yield MaterializeResult(metadata=_load_metadata(contract, loads))
+        # One line per step, not per day: a log line is an event record, and a 90-day range wrote 360 of them.
+        context.log.info(_load_summary(contract, loads))
+        yield MaterializeResult(metadata=_table_metadata(contract))
         yield from _checks(warehouse, contract, loads, key)
 
     return raw_table
