@@ -1,0 +1,151 @@
+"""The instance's event log (deploy/event_log.py): Dagster's SQLite event log with kept connections behaves
+as Dagster's own does — what one process writes another reads at once, the webserver's live view is told
+of new events, failed partitions are still reported, forked children and wiped instances keep working."""
+
+import multiprocessing
+import shutil
+import threading
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from cli.runs import materialize_range
+from deploy.event_log import KEPT_RUN_SHARDS, KeptConnectionSqliteEventLogStorage
+from resources.settings import REPO_ROOT
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, monkeypatch) -> Path:
+    """A Dagster home configured as `make dev` configures it (deploy/dagster.yaml copied in)."""
+    home = tmp_path / "dagster"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def instance(dagster_home: Path):
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        yield instance
+
+
+def log_line(run_id: str, message: str) -> dg.EventLogEntry:
+    return dg.EventLogEntry(
+        error_info=None,
+        level="INFO",
+        user_message=message,
+        run_id=run_id,
+        timestamp=1_700_000_000.0,
+        step_key=None,
+        job_name="job",
+        dagster_event=None,
+    )
+
+
+def messages(storage, run_id: str) -> list[str]:
+    return [record.event_log_entry.user_message for record in storage.get_records_for_run(run_id).records]
+
+
+def test_the_shipped_instance_uses_it_in_dagsters_own_place(instance, dagster_home):
+    storage = instance.event_log_storage
+    assert isinstance(storage, KeptConnectionSqliteEventLogStorage)
+    storage.store_event(log_line("run-a", "hello"))
+    # Where Dagster's default SQLite event log lives, so an existing $DAGSTER_HOME keeps its history.
+    assert (dagster_home / "storage" / "run-a.db").exists()
+    assert (dagster_home / "storage" / "index.db").exists()
+
+
+def test_what_one_process_writes_another_reads_at_once(dagster_home):
+    writer = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    reader = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    for n in range(3):
+        writer.store_event(log_line("run-a", f"event {n}"))
+        assert messages(reader, "run-a") == [f"event {i}" for i in range(n + 1)]
+    writer.dispose()
+    reader.dispose()
+
+
+def test_the_live_run_view_is_told_of_each_new_event(dagster_home):
+    """The webserver follows a running run by watching its shard's `.db` file; kept connections must
+    still touch it when they write (they checkpoint), or the run page would freeze until a checkpoint."""
+    writer = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    watcher = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    writer.store_event(log_line("run-a", "before the watch"))
+    seen, arrived = [], threading.Event()
+
+    def callback(entry, cursor):
+        seen.append(entry.user_message)
+        arrived.set()
+
+    watcher.watch("run-a", None, callback)
+    try:
+        writer.store_event(log_line("run-a", "while watched"))
+        assert arrived.wait(timeout=10), "the watch was not told of the new event"
+        assert "while watched" in seen
+    finally:
+        watcher.end_watch("run-a", callback)
+        watcher.dispose()
+        writer.dispose()
+
+
+def test_a_process_keeps_a_bounded_number_of_run_shards_open(dagster_home):
+    storage = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    for n in range(KEPT_RUN_SHARDS + 5):
+        storage.store_event(log_line(f"run-{n}", "x"))
+    kept_runs = [s for s in storage.kept_engines if s != "index"]
+    assert kept_runs == [f"run-{n}" for n in range(5, KEPT_RUN_SHARDS + 5)]
+    # A run whose engine was let go is reopened when it is read again.
+    assert messages(storage, "run-0") == ["x"]
+    storage.dispose()
+
+
+def _store_in_child(storage: KeptConnectionSqliteEventLogStorage) -> None:
+    storage.store_event(log_line("run-a", "from the child"))
+
+
+def test_a_forked_child_opens_its_own_connections(dagster_home):
+    storage = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    storage.store_event(log_line("run-a", "from the parent"))
+    child = multiprocessing.get_context("fork").Process(target=_store_in_child, args=(storage,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    storage.store_event(log_line("run-a", "parent again"))
+    assert messages(storage, "run-a") == ["from the parent", "from the child", "parent again"]
+    storage.dispose()
+
+
+def test_a_wiped_instance_starts_again_empty(dagster_home):
+    storage = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    storage.store_event(log_line("run-a", "old"))
+    storage.wipe()
+    assert messages(storage, "run-a") == []
+    storage.store_event(log_line("run-a", "new"))
+    assert messages(storage, "run-a") == ["new"]
+    storage.dispose()
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_date="2026-11-04")
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def days_asset(context: dg.AssetExecutionContext) -> None:
+    if context.partition_key_range.end == "2026-11-03":
+        raise RuntimeError("this range fails")
+
+
+def test_partitions_of_a_range_run_are_reported_materialized_or_failed(instance):
+    """What the asset's partitions view shows after single-run backfills, one succeeding, one failing."""
+    defs = dg.Definitions(assets=[days_asset])
+    assert materialize_range(defs, instance, [days_asset.key], "2026-11-01", "2026-11-02").success
+    assert not materialize_range(defs, instance, [days_asset.key], "2026-11-02", "2026-11-03", False).success
+    key = days_asset.key
+    assert instance.get_materialized_partitions(key) == {"2026-11-01", "2026-11-02"}
+    status = instance.get_status_by_partition(key, ["2026-11-01", "2026-11-02", "2026-11-03"], DAYS)
+    assert status == {
+        "2026-11-01": dg.AssetPartitionStatus.MATERIALIZED,
+        "2026-11-02": dg.AssetPartitionStatus.FAILED,
+        "2026-11-03": dg.AssetPartitionStatus.FAILED,
+    }
