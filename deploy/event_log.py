@@ -11,8 +11,9 @@ What changes: one engine per database file per process, kept (the index and the 
 shards), so an event costs its inserts and a commit. What stays as Dagster ships it: the files, schema and
 WAL mode (so an existing `$DAGSTER_HOME` keeps working, and switching back is editing dagster.yaml), the
 lock serialising a process's threads, and the webserver's live run view, which watches a run shard's
-`.db` file for modification: a kept connection would leave new events in the `-wal` file until an
-automatic checkpoint, so a write to a run shard ends with a passive checkpoint.
+`.db` file for modification: a kept connection leaves new events in the `-wal` file, so a write to a run
+shard ends with a passive checkpoint and touches the file. A shard whose file another process replaced
+(`dagster run wipe`) is reopened.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy
 from dagster import Field, StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
@@ -33,6 +36,8 @@ from sqlalchemy.pool import QueuePool
 
 # Run shards whose engines a process keeps: a run writes its own; the webserver reads a few at a time.
 KEPT_RUN_SHARDS = 8
+# What a checkpoint truncates the -wal file to (SQLite's default keeps it at its largest).
+WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 
 class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
@@ -40,8 +45,9 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         # Set before the parent's __init__, which may already reindex a new index shard through them.
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines: OrderedDict[str, _KeptEngine] = OrderedDict()
         self._engines_pid = os.getpid()
+        self._inherited: list[OrderedDict[str, _KeptEngine]] = []
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -69,20 +75,32 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _kept_connection(self, shard: str, watched: bool) -> Iterator[Connection]:
+        # Dagster's reads release what they read (fetchall / fetchone / db_result), so a connection goes back
+        # to the pool with no read snapshot open: the next use sees other processes' latest writes.
         with self._db_lock, self._engine(shard).connect() as conn:
             raw = conn.connection.dbapi_connection
             changes_before = raw.total_changes
             with conn.begin():
                 yield conn
             if watched and raw.total_changes != changes_before:
+                # Keeps the -wal file short; copies nothing while another connection is mid-read, so the
+                # file's modification time is what tells the webserver's watch that the run has news.
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                os.utime(self.path_for_shard(shard))
 
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():
             # A forked child: the parent's connections are not this process's to use, nor to close.
+            self._inherited.append(self._engines)
             self._engines, self._engines_pid = OrderedDict(), os.getpid()
-        engine = self._engines.pop(shard, None)
-        if engine is None:
+        kept = self._engines.pop(shard, None)
+        path = self.path_for_shard(shard)
+        if kept is not None and kept.inode != _inode(path):
+            # Another process wiped the instance (deleting the run shards): start on the new file.
+            kept.engine.dispose()
+            self._initialized_dbs.discard(shard)
+            kept = None
+        if kept is None:
             engine = create_engine(
                 self.conn_string_for_shard(shard),
                 poolclass=QueuePool,
@@ -92,19 +110,21 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                 # One thread at a time holds it (the lock above), but not always the same thread.
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
+            sqlalchemy.event.listen(engine, "connect", _limit_wal_size)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-        self._engines[shard] = engine
+            kept = _KeptEngine(engine, _inode(path))
+        self._engines[shard] = kept
         run_shards = [s for s in self._engines if s != INDEX_SHARD_NAME]
         for stale in run_shards[: max(0, len(run_shards) - KEPT_RUN_SHARDS)]:
-            self._engines.pop(stale).dispose()
-        return engine
+            self._engines.pop(stale).engine.dispose()
+        return kept.engine
 
     def _dispose_engines(self) -> None:
         with self._db_lock:
-            for engine in self._engines.values():
-                engine.dispose()
+            for kept in self._engines.values():
+                kept.engine.dispose()
             self._engines.clear()
 
     def wipe(self) -> None:
@@ -113,5 +133,24 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
+        super().dispose()  # first: it stops the watch thread, which could open an engine again
         self._dispose_engines()
-        super().dispose()
+
+
+@dataclass(frozen=True)
+class _KeptEngine:
+    engine: Engine
+    inode: int | None
+    """Of the database file when the engine was made: a different one means the file was replaced."""
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _limit_wal_size(dbapi_connection: Any, _record: Any) -> None:
+    # With connections kept open the -wal file is never deleted on close; cap what a checkpoint leaves.
+    dbapi_connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")

@@ -4,6 +4,7 @@ of new events, failed partitions are still reported, forked children and wiped i
 
 import multiprocessing
 import shutil
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -90,6 +91,27 @@ def test_the_live_run_view_is_told_of_each_new_event(dagster_home):
         writer.dispose()
 
 
+def test_the_live_run_view_is_told_even_while_another_process_reads_the_run(dagster_home):
+    """A checkpoint copies nothing while another connection is mid-read, so it cannot be what tells the
+    watch; the write touches the file itself."""
+    writer = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    watcher = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    for n in range(3):
+        writer.store_event(log_line("run-a", f"before {n}"))
+    reader = sqlite3.connect(dagster_home / "storage" / "run-a.db")
+    reading = reader.execute("SELECT id FROM event_logs")
+    reading.fetchone()  # a read in progress: its snapshot pins the database file
+    arrived = threading.Event()
+    watcher.watch("run-a", None, lambda entry, cursor: entry.user_message == "last" and arrived.set())
+    try:
+        writer.store_event(log_line("run-a", "last"))
+        assert arrived.wait(timeout=10), "the watch was not told of the run's last event"
+    finally:
+        reader.close()
+        watcher.dispose()
+        writer.dispose()
+
+
 def test_a_process_keeps_a_bounded_number_of_run_shards_open(dagster_home):
     storage = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
     for n in range(KEPT_RUN_SHARDS + 5):
@@ -125,6 +147,18 @@ def test_a_wiped_instance_starts_again_empty(dagster_home):
     storage.store_event(log_line("run-a", "new"))
     assert messages(storage, "run-a") == ["new"]
     storage.dispose()
+
+
+def test_an_instance_wiped_by_another_process_is_written_afresh(dagster_home):
+    running = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    running.store_event(log_line("run-a", "old"))
+    wiping = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
+    wiping.wipe()  # `dagster run wipe` in another process deletes the run shards' files
+    running.store_event(log_line("run-a", "new"))
+    assert messages(wiping, "run-a") == ["new"]
+    assert messages(running, "run-a") == ["new"]
+    running.dispose()
+    wiping.dispose()
 
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_date="2026-11-04")
