@@ -14,6 +14,14 @@ lock serialising a process's threads, and the webserver's live run view, which w
 `.db` file for modification: a kept connection leaves new events in the `-wal` file, so a write to a run
 shard ends with a passive checkpoint and touches the file. A shard whose file another process replaced
 (`dagster run wipe`) is reopened.
+
+Where: deploy/dagster.yaml names `KeptConnectionInstance` as the instance class, whose default storage is
+Dagster's SQLite storage with this event log, in the directory of the instance being opened (Dagster tells
+only an instance class that directory). An `event_log_storage:` entry cannot know it: the first version
+used $DAGSTER_HOME/storage instead (not even Dagster's `history/runs/`), and `make` exports the
+developer's $DAGSTER_HOME, so a process opening another instance by
+its path (bench figure 5's waiter, `DagsterInstance.from_config(dir)`) read and wrote that instance's event
+log, never saw `dagster dev`'s materializations, and put its own events in the developer's instance.
 """
 
 from __future__ import annotations
@@ -26,10 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy
-from dagster import Field, StringSource
+import yaml
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
@@ -51,16 +62,11 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         super().__init__(base_dir, inst_data)
 
     @classmethod
-    def config_type(cls) -> Mapping[str, Any]:
-        return {"base_dir": Field(StringSource, is_required=False)}
-
-    @classmethod
     def from_config_value(  # ty: ignore[invalid-method-override]
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> KeptConnectionSqliteEventLogStorage:
-        # Where Dagster keeps the event log when dagster.yaml says nothing: an existing instance is reused.
-        base_dir = config_value.get("base_dir") or os.path.join(os.environ["DAGSTER_HOME"], "storage")
-        return cls(base_dir=base_dir, inst_data=inst_data)
+        # Dagster's own builds a SqliteEventLogStorage whatever the class; base_dir is required, as for it.
+        return cls(inst_data=inst_data, **config_value)
 
     def run_connection(self, run_id: str | None = None) -> Any:
         return self._kept_connection(run_id or "", watched=True)
@@ -135,6 +141,41 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         super().dispose()  # first: it stops the watch thread, which could open an engine again
         self._dispose_engines()
+
+
+class KeptConnectionSqliteStorage(DagsterSqliteStorage):
+    """Dagster's default storage (runs, event log, schedules under the instance's directory), its event log
+    kept-connection: the same directory Dagster's own would use, here by construction."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(base_dir, inst_data)
+        shipped = self._event_log_storage
+        self._event_log_storage = KeptConnectionSqliteEventLogStorage(shipped._base_dir)
+        shipped.dispose()
+
+    @classmethod
+    def from_config_value(  # ty: ignore[invalid-method-override]
+        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+    ) -> KeptConnectionSqliteStorage:
+        # Dagster's own builds a DagsterSqliteStorage whatever the class.
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+class KeptConnectionInstance(DagsterInstance):
+    """The instance class deploy/dagster.yaml names: Dagster's, with `KeptConnectionSqliteStorage` as its
+    default storage. Only an instance class is told the instance's directory (`config_defaults`), which is
+    how the storage lands in the instance that was opened, whatever `$DAGSTER_HOME` says."""
+
+    @classmethod
+    def config_schema(cls) -> Mapping[str, Any]:
+        return {}
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
+        storage = ConfigurableClassData(
+            __name__, KeptConnectionSqliteStorage.__name__, yaml.dump({"base_dir": base_dir}, default_flow_style=False)
+        )
+        return {**InstanceRef.config_defaults(base_dir), "storage": storage}
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,19 @@ as Dagster's own does — what one process writes another reads at once, the web
 of new events, failed partitions are still reported, forked children and wiped instances keep working."""
 
 import multiprocessing
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+from dagster._core.storage.event_log import SqliteEventLogStorage
 
 from cli.runs import materialize_range
 from deploy.event_log import KEPT_RUN_SHARDS, KeptConnectionSqliteEventLogStorage
@@ -49,13 +55,23 @@ def messages(storage, run_id: str) -> list[str]:
     return [record.event_log_entry.user_message for record in storage.get_records_for_run(run_id).records]
 
 
-def test_the_shipped_instance_uses_it_in_dagsters_own_place(instance, dagster_home):
-    storage = instance.event_log_storage
-    assert isinstance(storage, KeptConnectionSqliteEventLogStorage)
-    storage.store_event(log_line("run-a", "hello"))
-    # Where Dagster's default SQLite event log lives, so an existing $DAGSTER_HOME keeps its history.
-    assert (dagster_home / "storage" / "run-a.db").exists()
-    assert (dagster_home / "storage" / "index.db").exists()
+def test_the_shipped_instance_uses_it_in_dagsters_own_place(dagster_home, tmp_path, monkeypatch):
+    """In the directory of the instance opened, whatever $DAGSTER_HOME says (make exports the developer's),
+    and where Dagster's default SQLite event log lives, so an existing instance keeps its history."""
+    monkeypatch.delenv("DAGSTER_HOME")
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, KeptConnectionSqliteEventLogStorage)
+        storage.store_event(log_line("run-a", "hello"))
+        kept_dir = Path(storage.path_for_shard("run-a")).parent
+    assert (kept_dir / "run-a.db").exists() and (kept_dir / "index.db").exists()
+    dagsters_home = tmp_path / "dagsters-own"
+    dagsters_home.mkdir()
+    (dagsters_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(dagsters_home)) as dagsters:
+        assert type(dagsters.event_log_storage) is SqliteEventLogStorage
+        dagsters_dir = Path(dagsters.event_log_storage.path_for_shard("run-a")).parent
+    assert kept_dir.relative_to(dagster_home) == dagsters_dir.relative_to(dagsters_home)
 
 
 def test_what_one_process_writes_another_reads_at_once(dagster_home):
@@ -183,3 +199,57 @@ def test_partitions_of_a_range_run_are_reported_materialized_or_failed(instance)
         "2026-11-02": dg.AssetPartitionStatus.FAILED,
         "2026-11-03": dg.AssetPartitionStatus.FAILED,
     }
+
+
+@dg.asset(partitions_def=DAYS)
+def daily_kpi() -> None:
+    pass
+
+
+# Another process's run, as `dagster dev`'s run workers make them: its own instance, from $DAGSTER_HOME.
+MATERIALIZE_IN_ANOTHER_PROCESS = """
+import sys
+import dagster as dg
+from tests.test_event_log import daily_kpi
+with dg.DagsterInstance.get() as instance:
+    assert dg.materialize([daily_kpi], partition_key=sys.argv[1], instance=instance).success
+"""
+
+
+def test_a_process_holding_the_instance_sees_the_materializations_of_other_processes(dagster_home, tmp_path):
+    """Figure 5's waiter (bench/file_to_kpi.py), with the same calls between polls: it opens the instance by
+    its directory while `make` has exported DAGSTER_HOME as another instance (the developer's own), writes
+    history in-process, then polls while another process's run materializes each next day."""
+    made_home = tmp_path / "make-dagster-home"
+    made_home.mkdir()
+    waiter_env = {**os.environ, "DAGSTER_HOME": str(made_home)}
+    run_env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(REPO_ROOT)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", waiter_env)
+        instance = dg.DagsterInstance.from_config(str(dagster_home))
+    with instance:
+        assert dg.materialize([daily_kpi], partition_key="2026-11-01", instance=instance).success
+        for day in ("2026-11-02", "2026-11-03"):
+            earlier_runs = {r.dagster_run.run_id for r in instance.get_run_records()}
+            landed = time.time()
+            run = subprocess.Popen([sys.executable, "-c", MATERIALIZE_IN_ANOTHER_PROCESS, day], env=run_env)
+            deadline = None
+            while deadline is None or time.monotonic() < deadline:
+                if deadline is None and run.poll() is not None:
+                    assert run.returncode == 0, "the other process's run failed"
+                    deadline = time.monotonic() + 5.0  # seen within seconds of the run's end
+                records = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=daily_kpi.key, asset_partitions=[day], after_timestamp=landed),
+                    limit=1,
+                ).records
+                if records:
+                    break
+                failed = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+                assert not [r for r in failed if r.run_id not in earlier_runs]
+                time.sleep(0.2)
+            else:
+                pytest.fail(f"the waiter never saw {day} materialized by the other process")
+            run.wait()
+            chain = [r for r in instance.get_run_records() if r.dagster_run.run_id not in earlier_runs]
+            assert len(chain) == 1 and chain[0].dagster_run.is_success
+            assert not instance.get_runs(dg.RunsFilter(statuses=NOT_FINISHED_STATUSES))
