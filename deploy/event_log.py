@@ -10,11 +10,12 @@ connections opened per event and 2.3 s with them kept (bench figure 2, profiled 
 2026-11-25): 44.5 -> 32.0 s wall, 42.9 -> 32.1 s CPU; orchestration overhead 57% -> 33%.
 
 What changes: one engine per database file per process, kept (the index and the most recently used run
-shards), so an event costs its inserts and a commit. What stays as Dagster ships it: the files, schema and
+shards), so an event costs its inserts and a commit, and commits are not flushed to disk one by one
+(synchronous=NORMAL, see `_configure_connection`). What stays as Dagster ships it: the files, schema and
 WAL mode (so an existing `$DAGSTER_HOME` keeps working, and switching back is editing dagster.yaml), the
 lock serialising a process's threads, and the webserver's live run view, which watches a run shard's
 `.db` file for modification: a kept connection leaves new events in the `-wal` file, so a write to a run
-shard ends with a passive checkpoint and touches the file. A shard whose file another process replaced
+shard touches the file. A shard whose file another process replaced
 (`dagster run wipe`) is reopened.
 
 Where: deploy/dagster.yaml names `KeptConnectionInstance` as the instance class, whose default storage is
@@ -91,9 +92,9 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
             with conn.begin():
                 yield conn
             if watched and raw.total_changes != changes_before:
-                # Keeps the -wal file short; copies nothing while another connection is mid-read, so the
-                # file's modification time is what tells the webserver's watch that the run has news.
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                # The write went to the -wal file: the .db file's modification time is what tells the
+                # webserver's watch that the run has news. (A checkpoint after each write, as first built,
+                # changed the file only when no other connection was mid-read, and cost 0.7 ms an event.)
                 os.utime(self.path_for_shard(shard))
 
     def _engine(self, shard: str) -> Engine:
@@ -118,7 +119,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                 # One thread at a time holds it (the lock above), but not always the same thread.
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
-            sqlalchemy.event.listen(engine, "connect", _limit_wal_size)
+            sqlalchemy.event.listen(engine, "connect", _configure_connection)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
@@ -194,6 +195,11 @@ def _inode(path: str) -> int | None:
         return None
 
 
-def _limit_wal_size(dbapi_connection: Any, _record: Any) -> None:
+def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
     # With connections kept open the -wal file is never deleted on close; cap what a checkpoint leaves.
     dbapi_connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+    # WAL with synchronous=NORMAL: a commit is not flushed to disk, the checkpoints are. An application crash
+    # loses nothing; an OS crash or power cut may lose the last events written, and never corrupts the file.
+    # Dagster's default (FULL) flushes every event: 3.8 -> 2.3 ms an event with the checkpoint above gone
+    # (600 materialization events stored, medians of 3, 2026-11-25).
+    dbapi_connection.execute("PRAGMA synchronous = NORMAL")

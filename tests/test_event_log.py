@@ -86,7 +86,7 @@ def test_what_one_process_writes_another_reads_at_once(dagster_home):
 
 def test_the_live_run_view_is_told_of_each_new_event(dagster_home):
     """The webserver follows a running run by watching its shard's `.db` file; kept connections must
-    still touch it when they write (they checkpoint), or the run page would freeze until a checkpoint."""
+    still touch it when they write, or the run page would freeze until a checkpoint."""
     writer = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
     watcher = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
     writer.store_event(log_line("run-a", "before the watch"))
@@ -108,7 +108,7 @@ def test_the_live_run_view_is_told_of_each_new_event(dagster_home):
 
 
 def test_the_live_run_view_is_told_even_while_another_process_reads_the_run(dagster_home):
-    """A checkpoint copies nothing while another connection is mid-read, so it cannot be what tells the
+    """A checkpoint copies nothing while another connection is mid-read, so it could not be what tells the
     watch; the write touches the file itself."""
     writer = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
     watcher = KeptConnectionSqliteEventLogStorage(str(dagster_home / "storage"))
