@@ -12,17 +12,23 @@ from bench.measure import Figure
 from resources.dbt_project import dbt_core_version
 
 
-def machine() -> str:
-    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+def cores_and_cpu() -> str:
+    """E.g. "2 cores (AMD EPYC)": each figure's section names it, since figures of one report may have been
+    measured on different machines of the same kind (a rerun of one figure keeps the others)."""
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
+    return f"{os.cpu_count()} cores ({cpu})"
+
+
+def machine() -> str:
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     packages = ", ".join(f"{p} {version(p)}" for p in ("dagster", "dagster-dbt", "duckdb", "pandas"))
     packages += f", dbt-core {dbt_core_version()} (own environment)"
     return (
-        f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB memory, {platform.system()} {platform.release()}, "
+        f"{cores_and_cpu()}, {memory_gib:.0f} GiB memory, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}; {packages}"
     )
 
@@ -92,7 +98,7 @@ def write(
     """Write the figures measured now, keeping from the existing file those not rerun (e.g. `--figures
     sensor_tick` updates figure 4 only), with their summary rows. Each section says which command and
     commit measured it."""
-    stamp = f"Measured by `{command}` (repeats per figure: {repeats}) at commit {git_revision()}."
+    stamp = f"Measured by `{command}` (repeats per figure: {repeats}) at commit {git_revision()} on {cores_and_cpu()}."
     merged = {**existing_sections(path), **{n: [*lines, "", stamp] for n, lines in sections.items()}}
     summary = {**existing_summary_rows(path), **summaries}
     text = [
