@@ -4,9 +4,7 @@ Shared by every pipeline that lands files and loads them into a warehouse: the f
 asset, its reconciliation / quarantine / schema checks and its metadata once, from the table contract.
 """
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -28,6 +26,7 @@ from dagster import (
     TableSchema,
     asset,
 )
+from isal import igzip, isal_zlib
 
 from assets.landing import LOADED_FILE_VERSIONS
 from assets.partitions import partition_days
@@ -65,8 +64,9 @@ def load_export_day(store: ObjectStore, warehouse: Warehouse, contract: TableCon
         )
     with ExitStack() as stack:
         files = [RawFile(o.key, o.etag, stack.enter_context(store.local_copy(o.key))) for o in objects]
-        # The recount runs beside the load: the engine reads a gzip stream on one thread, and zlib
-        # releases the GIL, so on 2 cores the recount (0.35 s per million lines) costs no wall time.
+        # The recount runs beside the load: the engine reads a gzip stream on one thread per file, and
+        # igzip releases the GIL while it decompresses (two files on two threads: 0.25 -> 0.18 s), so the
+        # recount (~0.12 s of CPU per million lines) mostly uses what the engine leaves of the cores.
         counting = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="recount"))
         file_lines = counting.submit(lambda: sum(count_lines(f.path) for f in files))
         result = warehouse.load_raw_partition(contract, day, files)
@@ -74,15 +74,20 @@ def load_export_day(store: ObjectStore, warehouse: Warehouse, contract: TableCon
 
 
 def count_lines(path: Path) -> int:
-    """Lines in a (gzipped) text file, counted without the warehouse engine, to reconcile against it."""
+    """Lines in a (gzipped) text file, counted without the warehouse engine, to reconcile against it.
+
+    ISA-L's gzip (igzip) instead of zlib: the recount shares the 2 cores with the load, and igzip
+    decompresses the same files with 2.3x less CPU (5M order lines: 1.29-1.39 s -> 0.57 s), which made
+    the whole day's load 5.41 -> 4.84 s (medians of 3, interleaved, 2026-12-06).
+    """
     lines, last = 0, b"\n"
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = igzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 lines += chunk.count(b"\n")
                 last = chunk[-1:]
-    except (OSError, EOFError, zlib.error) as error:
+    except (OSError, EOFError, isal_zlib.error) as error:
         raise RuntimeError(f"cannot count lines of {path}: {error}") from error
     return lines + (last != b"\n")
 

@@ -3,13 +3,16 @@ fail their partition naming the file without losing what was loaded, and re-runs
 
 from __future__ import annotations
 
+import gzip
 import multiprocessing
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from assets.kpi import raw_table_key
+from assets.loading import count_lines
 from contracts.shop import ORDERS, export_file_key
 from resources.warehouse import DuckDBWarehouse, RawFile
 from tests.conftest import step_failures
@@ -137,3 +140,16 @@ def test_concurrent_loads_from_separate_processes_wait_for_the_lock_instead_of_f
         "SELECT _export_date, count(*) AS n FROM raw.orders GROUP BY 1 ORDER BY 1"
     )
     assert list(counts["n"]) == [2000] * 6
+
+
+def test_the_independent_recount_counts_every_line_and_names_a_truncated_file(tmp_path):
+    lines = [os.urandom(24).hex() for _ in range(20_000)]
+    whole, unterminated = tmp_path / "whole.jsonl.gz", tmp_path / "unterminated.jsonl.gz"
+    whole.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    unterminated.write_bytes(gzip.compress("\n".join(lines).encode()))
+    assert count_lines(whole) == count_lines(unterminated) == len(lines)
+
+    truncated = tmp_path / "truncated.jsonl.gz"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(RuntimeError, match="cannot count lines of .*truncated.jsonl.gz"):
+        count_lines(truncated)
