@@ -34,8 +34,11 @@ KPI_TABLES = {
     "kpi.kpi_weekly_sales": "week_start",
     "kpi.kpi_monthly_sales": "month_start",
 }
-# A SQL Lab query over the serving copy that runs for several seconds (about 8 s on a 2-core machine).
-LONG_QUERY = "SELECT count(*) AS n FROM kpi.kpi_daily_sales, range(200000000) AS r(i) WHERE hash(i) % 7 <> 9"
+# A SQL Lab query over the serving copy whose length is set by `rows`: 200M rows ran about 8 s on the 2-core
+# machine that wrote this, but ended before the write on a faster CI machine, so the test sizes it by a timed probe.
+LONG_QUERY = "SELECT count(*) AS n FROM kpi.kpi_daily_sales, range({rows}) AS r(i) WHERE hash(i) % 7 <> 9"
+PROBE_ROWS = 25_000_000
+LONG_QUERY_SECONDS = 15.0  # the write below took 1-3 s; Superset's synchronous SQL Lab limit is 30 s
 
 
 @pytest.fixture(scope="module")
@@ -149,12 +152,27 @@ def test_sql_lab_on_the_dashboard_connection_reads_the_kpi_copy_and_no_server_fi
     assert lane.table("kpi.kpi_daily_sales", "order_date").shape[0] == DAYS
 
 
+def timed_sql_lab(api: SupersetSession, database_id: int, sql: str) -> float:
+    start = time.monotonic()
+    sql_lab(api, database_id, sql)
+    return time.monotonic() - start
+
+
+def long_query_for_this_machine(api: SupersetSession, database_id: int, seconds: float) -> str:
+    """LONG_QUERY sized to run about `seconds` here: a probe's time, less a trivial query's (the HTTP round
+    trip and opening the copy), scaled linearly (the query is a cross join counted in one pass)."""
+    round_trip = timed_sql_lab(api, database_id, "SELECT 1")
+    probe = timed_sql_lab(api, database_id, LONG_QUERY.format(rows=PROBE_ROWS)) - round_trip
+    return LONG_QUERY.format(rows=int(PROBE_ROWS * seconds / max(probe, 0.05)))
+
+
 def test_dashboard_queries_and_pipeline_writes_do_not_wait_for_each_other(lane, api):
     database = database_id(api)
+    long_query = long_query_for_this_machine(api, database, LONG_QUERY_SECONDS)
     result: dict = {}
 
     def long_dashboard_query() -> None:
-        result["answer"] = sql_lab(api, database, LONG_QUERY)
+        result["answer"] = sql_lab(api, database, long_query)
         result["finished"] = time.monotonic()
 
     reader = threading.Thread(target=long_dashboard_query)
@@ -166,7 +184,7 @@ def test_dashboard_queries_and_pipeline_writes_do_not_wait_for_each_other(lane, 
         con.execute("DROP TABLE kpi._lock_probe")
     publish_serving_copy(lane.warehouse, lane.settings.serving_copy_path)  # replaces the file Superset reads
     done = time.monotonic()
-    assert reader.is_alive(), "the Superset query ended before the write: LONG_QUERY is too short to prove anything"
+    assert reader.is_alive(), f"the Superset query ended before the write: {long_query} is too short to prove anything"
     reader.join()
     assert done < result["finished"] and result["answer"]["status"] == "success"
     # The reverse: the pipeline holding the warehouse's write lock does not stop a chart from loading.
