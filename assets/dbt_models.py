@@ -88,12 +88,19 @@ def with_table_stats(context: AssetExecutionContext, events: Iterable[Any], ware
     dbt process holds open for writing while it runs, so it cannot be queried before.
     """
     held = list(events)
-    for event in held:
-        if isinstance(event, Output):
-            key = context.asset_key_for_output(event.output_name)
-            yield event.with_metadata({**event.metadata, **table_stats(warehouse, key.path[-2], key.path[-1])})
-        else:
-            yield event
+    with warehouse.session():  # dbt has exited: one opening of the warehouse for every output's stats
+        replayed = [
+            event.with_metadata({**event.metadata, **table_stats(warehouse, *_schema_and_table(context, event))})
+            if isinstance(event, Output)
+            else event
+            for event in held
+        ]
+    yield from replayed
+
+
+def _schema_and_table(context: AssetExecutionContext, output: Output) -> tuple[str, str]:
+    key = context.asset_key_for_output(output.output_name)
+    return key.path[-2], key.path[-1]
 
 
 def tag_selection(manifest: Mapping[str, Any], tag: str) -> set[str]:

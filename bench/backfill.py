@@ -98,8 +98,9 @@ def bare_work(history: History) -> None:
         DuckDBWarehouse(path=str(settings.warehouse_path)),
     )
     for contract in SHOP_TABLES:
-        for offset in range(history.days):
-            load_export_day(store, warehouse, contract, history.first + timedelta(days=offset))
+        with warehouse.session():  # as the raw-table asset loads a range
+            for offset in range(history.days):
+                load_export_day(store, warehouse, contract, history.first + timedelta(days=offset))
     window = json.dumps({"min_date": history.first.isoformat(), "max_date": history.last.isoformat()})
     dbt = str(DBT_EXECUTABLE)
     done = subprocess.run(

@@ -85,6 +85,12 @@ class Warehouse(ConfigurableResource, ABC):
     def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         """(name, type) of a table's columns in order; empty when the table does not exist."""
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Around a step's many calls (a range's day loads, one output's stats after another): keep what
+        each call would open and close. Nothing by default; each call stays as it would be on its own."""
+        yield
+
 
 # DuckDB's memory for a load, beyond which it spills to disk, so a load's memory stays flat as a day grows.
 # Measured 2026-11-25 loading one day of order lines (peak RSS of the loading process, wall time):
@@ -96,6 +102,10 @@ LOAD_MEMORY_LIMIT = "500MB"
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
+
+
+def _is_open_for_writing_here(error: duckdb.Error) -> bool:
+    return "different configuration than existing connections" in str(error)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -112,6 +122,21 @@ class DuckDBWarehouse(Warehouse):
     """Per connection; beyond it DuckDB spills to `<path>.tmp/` (see LOAD_MEMORY_LIMIT)."""
 
     @contextmanager
+    def session(self) -> Iterator[None]:
+        """The database held open for the block, so the connections inside cost ~1 ms, not ~36 ms.
+
+        DuckDB opens a file (reading its catalog) when the process has no connection to it and checkpoints
+        it when the last one closes; with one held, `duckdb.connect` attaches to the open database. A
+        30-day backfill's 120 day loads took 9.9 s one connection each, 5.6 s in a session (medians of 3,
+        2026-12-06). The file's write lock is held for the block: another process waits (`connect`'s
+        retries) for the whole block rather than slipping in between two days, which the retries' backoff
+        rarely managed anyway; the pipeline's writers queue on the warehouse pool regardless. Never around
+        a dbt invocation: the dbt process must open the file itself.
+        """
+        with self.connect():
+            yield
+
+    @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_seconds
@@ -121,6 +146,11 @@ class DuckDBWarehouse(Warehouse):
                 con = duckdb.connect(self.path, read_only=read_only)
                 break
             except duckdb.Error as error:
+                if read_only and _is_open_for_writing_here(error):
+                    # This process has the file open read-write (a session): a read-only connection
+                    # cannot attach to it, a read-write one reads the same committed data.
+                    read_only = False
+                    continue
                 if not _is_lock_conflict(error) or time.monotonic() > deadline:
                     raise
                 time.sleep(delay * (1 + random.random()))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import multiprocessing
 import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -153,3 +155,28 @@ def test_the_independent_recount_counts_every_line_and_names_a_truncated_file(tm
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     with pytest.raises(RuntimeError, match="cannot count lines of .*truncated.jsonl.gz"):
         count_lines(truncated)
+
+
+def _other_process_reads(path: str) -> subprocess.CompletedProcess:
+    code = "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True).sql('FROM raw.orders').shape[0])"
+    return subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
+
+
+def test_a_session_keeps_the_warehouse_open_across_loads_and_other_processes_read_after_it(tmp_path):
+    path = str(tmp_path / "wh.duckdb")
+    warehouse = DuckDBWarehouse(path=path)
+    files = []
+    for i in range(1, 4):
+        file = tmp_path / f"orders-{i}.jsonl.gz"
+        file.write_bytes(jsonl_gz(*(order(order_id=i * 100 + n) for n in range(50))))
+        files.append((date(2026, 11, i), RawFile(f"shop/orders/dt=2026-11-0{i}/part-0000.jsonl.gz", "e", file)))
+    with warehouse.session():
+        loaded = [warehouse.load_raw_partition(ORDERS, day, [file]).rows_loaded for day, file in files]
+        # Reads inside the session (read-only by default) attach to the open database and see every load.
+        assert warehouse.query("SELECT count(*) AS n FROM raw.orders")["n"].item() == 150
+        assert warehouse.table_columns("raw", "orders")
+        held = _other_process_reads(path)
+    assert loaded == [50, 50, 50]
+    assert held.returncode != 0 and "lock" in held.stderr.lower()  # the session held the file's lock
+    after = _other_process_reads(path)
+    assert after.returncode == 0 and after.stdout.strip() == "150", after.stderr
