@@ -11,19 +11,11 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 MATERIALIZE_ALL = re.compile(r"Materialize all( \(\d+\))?…$")
 GRAPH_NODE = "svg foreignObject"
 ELLIPSIS = "…"
-
-
-def dismiss_community_prompt(page: Page) -> None:
-    """A fresh instance greets the first visitor with a newsletter prompt over the page: skip it whenever
-    it shows up (Playwright runs this handler before any action it would block)."""
-    page.add_locator_handler(
-        page.get_by_text("Join the Dagster community"), lambda: page.get_by_role("button", name="Skip").click()
-    )
 
 
 def open_asset_graph(page: Page, url: str, group: str) -> None:
@@ -61,6 +53,8 @@ def filter_assets(page: Page, selection: str) -> None:
     """Type an asset selection into the graph's filter box (CodeMirror: click it, then type)."""
     page.locator(".CodeMirror", has=page.get_by_text("Search and filter assets")).click()
     page.keyboard.type(selection)
+    # Typed into the editor, not into something over it (its placeholder is gone once it holds text).
+    expect(page.locator(".CodeMirror", has_text=selection)).to_have_count(1)
     page.keyboard.press("Escape")  # close the autocompletion list, so Enter applies the text as typed
     page.keyboard.press("Enter")
 

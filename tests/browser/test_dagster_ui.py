@@ -30,7 +30,6 @@ from tests.browser.dagster_server import DagsterDev, dagster_dev, instance_envir
 from tests.browser.dagster_ui import (
     GRAPH_NODE,
     choose_partitions,
-    dismiss_community_prompt,
     filter_assets,
     launch,
     names_missing_from,
@@ -76,6 +75,7 @@ def kpi_ui(tmp_path: Path, artifacts: Path) -> Iterator[KpiUi]:
         stop_sensors(instance, [sensor.name for sensor in defs.sensors])
     with dagster_dev(env, artifacts / "dagster-dev.log") as dev:
         assert set(dev.sensor_statuses().values()) == {"STOPPED"}, dev.sensor_statuses()
+        dev.mark_community_prompt_seen()
         yield KpiUi(dev, settings, defs)
 
 
@@ -92,7 +92,6 @@ def daily_asset_count(defs: dg.Definitions) -> int:
 
 def test_kpi_pipeline_from_the_dagster_ui(page: Page, steps, kpi_ui: KpiUi):
     dev = kpi_ui.dev
-    dismiss_community_prompt(page)
 
     # The asset graph of group kpi shows every asset: landed files, raw tables, dbt models, KPI tables
     # and the dashboard.
