@@ -75,7 +75,8 @@ def stop_sensors(instance: DagsterInstance, names: Sequence[str]) -> None:
 
 
 def graphql(url: str, query: str, variables: dict | None = None, timeout: float = 30.0) -> dict:
-    """One query against the server's GraphQL endpoint (the tests use it to wait, to read, and to dismiss the newsletter prompt)."""
+    """One query against the server's GraphQL endpoint (the tests use it to wait, to read, and to mark the
+    newsletter prompt seen)."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
     request = urllib.request.Request(f"{url}/graphql", body, {"Content-Type": "application/json"})
     try:
