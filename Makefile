@@ -31,7 +31,7 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 # dbt in its own virtual environment, from its own lock file (dbt/requirements.lock): Dagster runs dbt only as
 # a subprocess, and importing dbt-core made every Dagster process 1.7-2.3 s slower to load the definitions.
-# The project finds it at $(DBT_VENV)/bin/dbt (resources/dbt_project.py).
+# The project finds it at $(DBT_VENV)/bin/dbt (resources/dbt.py).
 DBT_VENV := .dbt-venv
 $(DBT_VENV)/.installed: dbt/requirements.lock | $(VENV)/.installed
 	$(PYTHON) -m venv $(DBT_VENV)
@@ -61,11 +61,15 @@ superset-lock: install
 	cd superset && ../$(VENV)/bin/uv pip compile requirements.in --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 -o requirements.lock
 
-# dagster-dbt reads dbt's manifest (dbt/target/manifest.json) when the definitions load, so it must exist
-# first. `dbt parse` directly: dagster-dbt's `project prepare-and-package` would do the same, but it also
+# dagster-dbt reads each dbt project's manifest (dbt/<project>/target/manifest.json) when the definitions
+# load, so it must exist first. One dbt project per warehouse: dbt/kpi/ (DuckDB | Snowflake), more to come. `dbt parse` directly: dagster-dbt's `project prepare-and-package` would do the same, but it also
 # tries to import dbt-core into the Dagster environment, which does not have it.
+DBT_PROJECTS := $(patsubst %/dbt_project.yml,%,$(wildcard dbt/*/dbt_project.yml))
 manifest: install
-	$(DBT_VENV)/bin/dbt parse --project-dir dbt --profiles-dir dbt --quiet
+	@for project in $(DBT_PROJECTS); do \
+		echo "dbt parse $$project"; \
+		$(DBT_VENV)/bin/dbt parse --project-dir $$project --profiles-dir $$project --quiet || exit 1; \
+	done
 
 # The Dagster instance of `make demo` and `make dev`: telemetry off, one warehouse writer at a time.
 instance:
@@ -108,7 +112,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(CUMULUS_HOME) dbt/target dbt/logs
+	rm -rf $(CUMULUS_HOME) dbt/*/target dbt/*/logs
 
 # An analyst's backfill from the command line (the UI's "Materialize" dialog does the same per asset).
 backfill: manifest instance

@@ -1,10 +1,10 @@
-"""cumulus: settings -> resources -> the pipelines' assets -> global policies, built when loaded."""
+"""cumulus: settings -> resources -> the pipelines' Definitions merged -> global policies, built when loaded."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from assets import kpi, superset_dashboard
+from assets.kpi import kpi_definitions
 from assets.policies import apply_global_policies, automation_sensor
 from resources.lanes import build_executor, build_resources
 from resources.settings import Settings, load_settings
@@ -12,15 +12,11 @@ from resources.settings import Settings, load_settings
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or load_settings()
-    # The Superset dashboard only where a Superset is configured (assets/superset_dashboard.py says why).
-    superset_assets = superset_dashboard.assets if settings.superset is not None else []
-    defs = dg.Definitions(
-        assets=[*kpi.assets, *superset_assets],
-        sensors=[*kpi.sensors, automation_sensor()],
-        resources=build_resources(settings),
-        executor=build_executor(settings),
+    pipelines = [kpi_definitions(with_superset=settings.superset is not None)]
+    shared = dg.Definitions(
+        sensors=[automation_sensor()], resources=build_resources(settings), executor=build_executor(settings)
     )
-    return defs.map_resolved_asset_specs(func=apply_global_policies)
+    return dg.Definitions.merge(*pipelines, shared).map_resolved_asset_specs(func=apply_global_policies)
 
 
 @dg.definitions

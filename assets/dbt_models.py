@@ -38,8 +38,8 @@ from dagster_dbt.asset_utils import (
 from dagster_dbt.dbt_manifest import validate_manifest
 
 from assets.partitions import window_dates
-from resources.raw_validation import safe_ident
-from resources.warehouse import Warehouse
+from resources.warehouse.interface import Warehouse
+from resources.warehouse.validation_sql import safe_ident
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

@@ -43,7 +43,7 @@ from dagster import (
     SkipReason,
 )
 
-from resources.storage import ObjectStore, StoredObject
+from resources.storage.interface import ObjectStore, StoredObject
 
 LOADED_FILE_VERSIONS = "file_versions"  # metadata of a load: the `key@etag` of every file it read
 FILE_TAG_PREFIX = "cumulus/file."  # + a hash of each `key@etag` a load was requested for (version_tags)

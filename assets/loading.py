@@ -32,9 +32,9 @@ from assets.landing import LOADED_FILE_VERSIONS
 from assets.partitions import partition_days
 from contracts.schema import TableContract
 from contracts.shop import export_partition_prefix
-from resources import raw_validation as rv
-from resources.storage import ObjectStore
-from resources.warehouse import QUARANTINE_TABLE, RAW_SCHEMA, RawFile, RawLoadResult, Warehouse
+from resources.storage.interface import ObjectStore
+from resources.warehouse import validation_sql as rv
+from resources.warehouse.interface import QUARANTINE_TABLE, RAW_SCHEMA, RawFile, RawLoadResult, Warehouse
 
 # Above this share of quarantined lines a day is suspicious (the exports' own error rate is ~0.2%).
 QUARANTINE_WARN_SHARE = 0.01

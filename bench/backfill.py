@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.data import bench_home, environment_with_repository
 from bench.measure import Figure, Spec, interleaved
+from resources.dbt import DBT_PROJECT_DIR
 from resources.settings import DBT_EXECUTABLE, REPO_ROOT
 
 HISTORY_START = date(2026, 6, 1)
@@ -88,8 +89,8 @@ def bare_work(history: History) -> None:
     from assets.loading import load_export_day
     from contracts.shop import SHOP_TABLES
     from resources.settings import Settings
-    from resources.storage import LocalObjectStore
-    from resources.warehouse import DuckDBWarehouse
+    from resources.storage.local import LocalObjectStore
+    from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
     home = bench_home(history.lake)
     settings = Settings(env="local", home=home)
@@ -114,9 +115,9 @@ def bare_work(history: History) -> None:
             "--target",
             "duckdb",
             "--project-dir",
-            "dbt",
+            str(DBT_PROJECT_DIR),
             "--profiles-dir",
-            "dbt",
+            str(DBT_PROJECT_DIR),
             "--target-path",
             str(home / "dbt-target"),
         ],

@@ -18,7 +18,7 @@ from contracts.shop import ORDER_ITEMS, SHOP_TABLES, export_file_key, export_par
 from generator.faults import FaultConfig, apply_line_faults
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import DBT_EXECUTABLE, REPO_ROOT
-from resources.storage import LocalObjectStore
+from resources.storage.local import LocalObjectStore
 
 BENCH_DAY = date(2026, 11, 3)
 ITEMS_PER_ORDER = 2.4  # measured on the generator's output: ~938k lines from 391k orders

@@ -59,7 +59,7 @@ class LatencyFigure:
 def land_day(staging: Path, lake: Path, day: date) -> None:
     """Every table's export files of `day`, copied from the staging bucket as finished uploads."""
     from contracts.shop import SHOP_TABLES, export_partition_prefix
-    from resources.storage import LocalObjectStore
+    from resources.storage.local import LocalObjectStore
 
     source, target = LocalObjectStore(root=str(staging)), LocalObjectStore(root=str(lake))
     for table in SHOP_TABLES:
@@ -74,10 +74,10 @@ def dev_server_over_history(samples: int, log: Path) -> Iterator[tuple[Path, Pat
     from cli.demo import record_landed_files
     from cli.runs import materialize_all_for_days
     from definitions import build_definitions
+    from devtools.dagster_server import dagster_dev, instance_environment
     from generator.shop import ShopConfig, generate_shop_exports
     from resources.settings import Settings
-    from resources.storage import LocalObjectStore
-    from tests.browser.dagster_server import dagster_dev, instance_environment
+    from resources.storage.local import LocalObjectStore
 
     home = bench_home()
     staging = home / "staging"
@@ -156,7 +156,7 @@ def _covered(intervals: list[tuple[float, float]], start: float, end: float) -> 
 
 
 def measure(samples: int, log: Path) -> LatencyFigure:
-    from assets.kpi import shop_exports_sensor
+    from assets.kpi.sources import shop_exports_sensor
     from assets.policies import automation_sensor
 
     with dev_server_over_history(samples, log) as (staging, lake, instance):

@@ -81,7 +81,7 @@ def synthetic_definitions(project_dir: Path) -> dg.Definitions:
     from assets.partitions import daily_partitions
     from assets.policies import follows_upstream
     from resources.settings import DBT_EXECUTABLE
-    from resources.warehouse import DuckDBWarehouse
+    from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
     models = build_dbt_models(

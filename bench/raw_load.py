@@ -35,7 +35,7 @@ def cumulus_setup(export: DayExport) -> tuple:
 
 
 def cumulus_asset(export: DayExport, prepared: tuple) -> None:
-    from assets.kpi import raw_table_key
+    from assets.kpi.keys import raw_table_key
     from cli.runs import materialize_range
 
     defs, instance = prepared

@@ -9,7 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.measure import Figure
-from resources.dbt_project import dbt_core_version
+from resources.dbt import dbt_core_version
 
 
 def cores_and_cpu() -> str:

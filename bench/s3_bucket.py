@@ -4,7 +4,7 @@ Uploading through the S3 API ran at about 130 objects/s here (moto answers each 
 threads, 2 cores at load 8), so 100,000 objects would take about 13 minutes. Instead the server's own
 process puts them into moto's in-memory backend before it starts answering (100,000 objects: ready in 9 s
 on a quiet machine), with the landing times of `bench.data.landed_objects` (objects that landed over days,
-not in one burst). Started and stopped like the test emulators (tests/emulators.py): own session, free
+not in one burst). Started and stopped like the test emulators (devtools/emulators.py): own session, free
 port on 127.0.0.1, SIGTERM then SIGKILL.
 
 moto's ListObjectsV2 filters and sorts the whole bucket for every page (O(N log N) per 1,000 keys), so a
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bench.data import landed_content, landed_objects
-from tests.emulators import FAKE_AWS_ENV, FAKE_AWS_REGION, HOST, free_port, server_process
+from devtools.emulators import FAKE_AWS_ENV, FAKE_AWS_REGION, HOST, free_port, server_process
 
 BUCKET = "cumulus-bench"
 

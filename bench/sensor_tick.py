@@ -27,7 +27,8 @@ import dagster as dg
 from bench.data import bench_home, landed_content, landed_objects, local_bucket
 from bench.measure import Figure, figure
 from contracts.shop import SOURCE
-from resources.storage import LocalObjectStore, ObjectStore
+from resources.storage.interface import ObjectStore
+from resources.storage.local import LocalObjectStore
 
 PREFIX = f"{SOURCE}/"
 LISTED = [0]  # objects the sensor's store handed out in this process (one process per sample)
@@ -70,8 +71,8 @@ class Bucket:
             return counting(LocalObjectStore)(root=self.location)
         # Imported here: dagster-aws costs about 3 CPU seconds, which the local figures need not pay.
         from bench.s3_bucket import BUCKET
-        from resources.s3_storage import S3ObjectStore
-        from tests.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION
+        from devtools.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION
+        from resources.storage.s3 import S3ObjectStore
 
         return counting(S3ObjectStore)(
             bucket=BUCKET, region=FAKE_AWS_REGION, endpoint_url=self.location, **FAKE_AWS_CREDENTIALS
@@ -93,7 +94,7 @@ def code_server(bucket: Bucket) -> tuple[dg.Definitions, dg.DagsterInstance, dg.
 
 def record_every_load(instance: dg.DagsterInstance, count: int) -> None:
     """What finished loads of every partition leave in the instance: the file versions each read."""
-    from assets.kpi import route_shop_export
+    from assets.kpi.sources import route_shop_export
     from assets.landing import LOADED_FILE_VERSIONS
 
     versions: dict[tuple, list[str]] = {}
@@ -109,7 +110,7 @@ def record_every_load(instance: dg.DagsterInstance, count: int) -> None:
 
 
 def evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, store: ObjectStore, cursor: str | None):
-    from assets.kpi import shop_exports_sensor
+    from assets.kpi.sources import shop_exports_sensor
 
     with dg.build_sensor_context(cursor=cursor, resources={"s3": store}, definitions=defs, instance=instance) as ctx:
         return shop_exports_sensor.evaluate_tick(ctx)
@@ -153,7 +154,7 @@ def bare_listing(bucket: Bucket) -> int:
     import boto3
 
     from bench.s3_bucket import BUCKET
-    from tests.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION
+    from devtools.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION
 
     client = boto3.client("s3", endpoint_url=bucket.location, region_name=FAKE_AWS_REGION, **FAKE_AWS_CREDENTIALS)
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=PREFIX)

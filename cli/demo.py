@@ -13,12 +13,12 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
-from assets.kpi import shop_exports_sensor
+from assets.kpi.sources import shop_exports_sensor
 from cli.runs import materialize_all_for_days
 from definitions import build_definitions
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import load_settings
-from resources.superset_bundle import load_bundle
+from resources.superset.bundle import load_bundle
 
 
 def record_landed_files(defs: dg.Definitions, instance: dg.DagsterInstance) -> int:

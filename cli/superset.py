@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 
 from resources.settings import REPO_ROOT, load_settings
-from resources.superset_settings import LOCAL_ADMIN_USERNAME, SupersetSettings
+from resources.superset.settings import LOCAL_ADMIN_USERNAME, SupersetSettings
 
 SUPERSET_VENV = REPO_ROOT / ".superset-venv"
 CONFIG_PATH = REPO_ROOT / "superset" / "superset_config.py"

@@ -11,7 +11,7 @@ from datetime import date
 
 from generator.faults import FaultConfig
 from generator.shop import GenerationReport, ShopConfig, generate_shop_exports
-from resources.storage import LocalObjectStore
+from resources.storage.local import LocalObjectStore
 
 
 def _late_day(value: str) -> date | str | None:

@@ -24,7 +24,7 @@ from contracts.schema import TableContract
 from contracts.shop import export_file_key
 from generator.clock import EPOCH, SECONDS_PER_DAY, UTC_OFFSET
 from generator.faults import DUPLICATE, LINE_KINDS, VALID, FaultedLines
-from resources.storage import ObjectStore, StoredObject
+from resources.storage.interface import ObjectStore, StoredObject
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from generator.export import (
 )
 from generator.faults import FaultConfig, apply_line_faults, choose_late_keys
 from generator.world import APP, BRANDS, CATEGORIES, GENDERS, REGIONS, WEB, Customers, Products, World, WorldConfig
-from resources.storage import ObjectStore
+from resources.storage.interface import ObjectStore
 
 STATUS_CHANGE_WINDOW_DAYS = 7
 CANCEL_RATE = 0.04

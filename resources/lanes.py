@@ -6,13 +6,13 @@ from typing import Any
 
 from dagster import EnvVar, ExecutorDefinition, in_process_executor, multiprocess_executor
 
-from resources.dashboard import HtmlReportDashboard
-from resources.dbt_project import dbt_resource
+from resources.dashboard.interface import HtmlReportDashboard
+from resources.dbt import dbt_resource
 from resources.settings import Settings
-from resources.storage import LocalObjectStore
-from resources.superset import SupersetDashboard
-from resources.superset_connections import DuckDBServingCopy, SnowflakeForSuperset, SupersetWarehouse
-from resources.warehouse import DuckDBWarehouse
+from resources.storage.local import LocalObjectStore
+from resources.superset.connections import DuckDBServingCopy, SnowflakeForSuperset, SupersetWarehouse
+from resources.superset.dashboard import SupersetDashboard
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
@@ -31,8 +31,8 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     # Imported only for the cloud lane: dagster-snowflake (it imports snowflake.core) and dagster-aws cost
     # about 10 of the 18.5 CPU seconds an import of definitions.py took (bench figure 3), and the local
     # lane never uses them.
-    from resources.s3_storage import S3ObjectStore
-    from resources.snowflake_warehouse import SnowflakeWarehouse
+    from resources.storage.s3 import S3ObjectStore
+    from resources.warehouse.snowflake_warehouse import SnowflakeWarehouse
 
     c = settings.cloud
     return {

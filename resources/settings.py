@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resources.superset_settings import SupersetSettings, SupersetSettingsError, superset_settings
+from resources.superset.settings import SupersetSettings, SupersetSettingsError, superset_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # dbt's own virtual environment (`make install`; the Makefile's DBT_VENV): dbt-core is not importable from
@@ -67,7 +67,7 @@ class Settings:
     env: str
     home: Path
     cloud: CloudSettings | None = None
-    superset: SupersetSettings | None = None  # None: no Superset dashboard (resources/superset_settings.py)
+    superset: SupersetSettings | None = None  # None: no Superset dashboard (resources/superset/settings.py)
 
     @property
     def lake_root(self) -> Path:
@@ -76,7 +76,7 @@ class Settings:
 
     @property
     def dbt_runs_dir(self) -> Path:
-        """Each dbt invocation's artifacts and log (resources/dbt_project.py keeps the newest)."""
+        """Each dbt invocation's artifacts and log (resources/dbt.py keeps the newest)."""
         return self.home / "dbt-runs"
 
     @property

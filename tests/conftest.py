@@ -11,15 +11,15 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets.superset_dashboard import SUPERSET_DASHBOARD
+from assets.kpi.dashboards import SUPERSET_DASHBOARD
 from cli.runs import materialize_all_for_days, materialize_range
 from definitions import build_definitions
+from devtools.superset_server import starting_superset
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import Settings
-from resources.storage import ObjectStore
-from resources.superset_settings import SupersetSettings
-from resources.warehouse import Warehouse
-from tests.superset_server import starting_superset
+from resources.storage.interface import ObjectStore
+from resources.superset.settings import SupersetSettings
+from resources.warehouse.interface import Warehouse
 
 
 @dataclass

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.schema import Field, TableContract
 from contracts.shop import ORDER_ITEMS, ORDERS
-from resources.storage import ObjectStore
+from resources.storage.interface import ObjectStore
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster._core.storage.tags import RUN_KEY_TAG
 
 from assets.landing import LOADED_FILE_VERSIONS, version_tag
-from resources.storage import ObjectStore
+from resources.storage.interface import ObjectStore
 
 
 def tick_as_daemon(

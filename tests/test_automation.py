@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from assets.kpi import raw_table_key
+from assets.kpi.keys import raw_table_key
 from contracts.shop import SHOP_TABLES
 from generator.shop import ShopConfig, generate_shop_exports
 from tests.conftest import step_failures

@@ -7,7 +7,7 @@ weekly and monthly rollups and the dashboard. The second daily run finds every d
 place, so the incremental models take their delete+insert path on Snowflake. Each daily run is first
 interrupted: the emulator behind one endpoint is stopped right after the first raw load of the run
 succeeds, the run fails naming that endpoint, the emulator comes back (with what it held, as the real
-service would: see tests/emulators.py and tests/fakesnow_server.py) and the whole run is retried.
+service would: see devtools/emulators.py and devtools/fakesnow_server.py) and the whole run is retried.
 The local lane runs days 1-4 as one range, uninterrupted (one dbt run less; a range run equals
 day-by-day runs, tests/test_kpi_pipeline.py); every table must come out equal.
 """
@@ -22,11 +22,11 @@ import dagster as dg
 import pytest
 
 from contracts.shop import SHOP_TABLES
+from devtools.emulators import FAKE_AWS_ENV, moto_server
+from devtools.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import Settings, load_settings
 from tests.conftest import Lane, step_failures
-from tests.emulators import FAKE_AWS_ENV, moto_server
-from tests.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
 from tests.table_rows import row_multiset
 
 pytestmark = pytest.mark.emulator

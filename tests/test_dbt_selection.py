@@ -13,8 +13,8 @@ import subprocess
 import pytest
 
 from assets.dbt_models import tag_selection
-from assets.kpi import dbt_models
-from resources.dbt_project import DBT_PROJECT_DIR, dbt_project
+from assets.kpi.models import dbt_models
+from resources.dbt import DBT_PROJECT_DIR, dbt_project
 from resources.settings import DBT_EXECUTABLE
 
 TAGS = ("daily", "weekly", "monthly")

@@ -25,7 +25,7 @@ from generator import (
     generate_shop_exports,
 )
 from generator.__main__ import main as cli_main
-from resources.storage import LocalObjectStore
+from resources.storage.local import LocalObjectStore
 
 START = date(2026, 11, 1)
 DAYS = 14

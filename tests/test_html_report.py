@@ -9,8 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from resources.dashboard import REPORT_FILENAME, HtmlReportDashboard, KpiTables
-from resources.html_report import (
+from resources.dashboard.html_report import (
     CHART_AOV,
     CHART_BUYERS,
     CHART_CATEGORY_MIX,
@@ -19,6 +18,7 @@ from resources.html_report import (
     format_krw,
     render_report,
 )
+from resources.dashboard.interface import REPORT_FILENAME, HtmlReportDashboard, KpiTables
 
 MEASURES = ["gmv", "net_revenue", "orders", "buyers", "new_buyers", "aov", "items_sold", "cancel_rate"]
 

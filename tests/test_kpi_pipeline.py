@@ -16,7 +16,7 @@ import pytest
 from assets.landing import LOADED_FILE_VERSIONS
 from contracts.shop import export_partition_prefix
 from generator.shop import ShopConfig, generate_shop_exports
-from resources.storage import LocalObjectStore
+from resources.storage.local import LocalObjectStore
 from tests.conftest import Lane
 from tests.kpi_oracle import daily_kpis
 

@@ -11,13 +11,14 @@ import time
 import dagster as dg
 import pytest
 
-from assets.kpi import export_files_key, raw_table_key, route_shop_export, shop_exports_sensor
+from assets.kpi.keys import export_files_key, raw_table_key
+from assets.kpi.sources import route_shop_export, shop_exports_sensor
 from assets.landing import SweepCursor, landing_tick, version_tag
 from assets.partitions import recent_business_days
 from contracts.shop import export_file_key
 from definitions import build_definitions
 from resources.settings import Settings
-from resources.storage import LocalObjectStore
+from resources.storage.local import LocalObjectStore
 from tests.sensor_daemon import finish_load, tick_as_daemon
 
 

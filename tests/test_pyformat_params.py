@@ -1,6 +1,6 @@
 """`$name` -> `%(name)s` for the Snowflake connector: placeholders only, never inside literals or comments."""
 
-from resources.pyformat_params import to_pyformat
+from resources.warehouse.pyformat_params import to_pyformat
 
 
 def test_to_pyformat_rewrites_only_placeholders_outside_literals():

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from assets.kpi import raw_table_key
+from assets.kpi.keys import raw_table_key
 from assets.loading import count_lines
 from contracts.shop import ORDERS, export_file_key
-from resources.warehouse import DuckDBWarehouse, RawFile
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
+from resources.warehouse.interface import RawFile
 from tests.conftest import step_failures
 from tests.shop_records import jsonl_gz, order
 

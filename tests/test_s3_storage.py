@@ -15,13 +15,14 @@ from datetime import datetime
 import dagster as dg
 import pytest
 
-from assets.kpi import raw_table_key, shop_exports_sensor
+from assets.kpi.keys import raw_table_key
+from assets.kpi.sources import shop_exports_sensor
 from assets.landing import version_tag
 from contracts.shop import export_file_key
 from definitions import build_definitions
-from resources.s3_storage import ObjectStoreUnreachableError, S3ObjectStore
+from devtools.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, moto_server
 from resources.settings import Settings
-from tests.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, moto_server
+from resources.storage.s3 import ObjectStoreUnreachableError, S3ObjectStore
 from tests.sensor_daemon import finish_load, tick_as_daemon
 
 pytestmark = pytest.mark.emulator

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from resources.serving_copy import publish_serving_copy
-from resources.warehouse import DuckDBWarehouse
+from resources.superset.serving_copy import publish_serving_copy
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 # A reader that holds the copy open this long makes any wait on it visible.
 READER_SECONDS = 3.0

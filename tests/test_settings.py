@@ -83,10 +83,10 @@ def test_local_runs_execute_steps_in_the_run_process_and_cloud_runs_a_process_pe
 
 
 def test_running_dbt_starts_no_version_probe_and_no_in_process_adapter(tmp_path, monkeypatch):
-    """dagster-dbt would spend ~9 s per dbt step on both (resources/dbt_project.py); the project needs neither."""
+    """dagster-dbt would spend ~9 s per dbt step on both (resources/dbt.py); the project needs neither."""
     import dagster_dbt.core.resource
 
-    from resources.dbt_project import dbt_core_version, dbt_resource
+    from resources.dbt import dbt_core_version, dbt_resource
 
     resource = dbt_resource(load_settings({"CUMULUS_HOME": str(tmp_path)}))
 
@@ -103,7 +103,7 @@ def test_dbt_invocations_write_into_the_cumulus_home_and_only_the_newest_are_kep
     import os
     import time
 
-    from resources.dbt_project import KEPT_INVOCATIONS, STILL_RUNNING_S, dbt_resource
+    from resources.dbt import KEPT_INVOCATIONS, STILL_RUNNING_S, dbt_resource
 
     settings = load_settings({"CUMULUS_HOME": str(tmp_path)})
     resource = dbt_resource(settings)

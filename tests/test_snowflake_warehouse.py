@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from contracts.shop import ORDER_ITEMS, ORDERS, export_file_key
-from resources import raw_validation as rv
-from resources import snowflake_warehouse as sw
-from resources.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse
-from resources.warehouse import QUARANTINE_COLUMNS, DuckDBWarehouse, RawFile, UnreadableExportFile
-from tests.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
+from devtools.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
+from resources.warehouse import snowflake_warehouse as sw
+from resources.warehouse import validation_sql as rv
+from resources.warehouse.interface import QUARANTINE_COLUMNS, RawFile, UnreadableExportFile
+from resources.warehouse.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse
 from tests.shop_records import jsonl_gz, order
 from tests.table_rows import comparable
 

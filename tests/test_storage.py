@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 
-from resources.storage import LocalObjectStore, ObjectStore
+from resources.storage.interface import ObjectStore
+from resources.storage.local import LocalObjectStore
 
 
 @pytest.fixture

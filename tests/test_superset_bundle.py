@@ -14,12 +14,12 @@ import yaml
 from dagster import EnvVar
 
 from definitions import build_definitions
-from resources.html_report import CHART_AOV, CHART_BUYERS, CHART_CATEGORY_MIX, CHART_GMV, CHART_ORDERS
+from resources.dashboard.html_report import CHART_AOV, CHART_BUYERS, CHART_CATEGORY_MIX, CHART_GMV, CHART_ORDERS
 from resources.lanes import build_resources
 from resources.settings import Settings, SettingsError, load_settings
-from resources.superset_bundle import BUNDLE_DIR, DATABASE_FILE, BundleError, load_bundle
-from resources.superset_connections import DuckDBServingCopy, SnowflakeForSuperset
-from resources.superset_settings import LOCAL_ADMIN_PASSWORD, SupersetSettings
+from resources.superset.bundle import BUNDLE_DIR, DATABASE_FILE, BundleError, load_bundle
+from resources.superset.connections import DuckDBServingCopy, SnowflakeForSuperset
+from resources.superset.settings import LOCAL_ADMIN_PASSWORD, SupersetSettings
 
 SUPERSET_KEY = "dashboards/kpi_superset"
 CLOUD_ENV = {

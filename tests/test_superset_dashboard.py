@@ -15,16 +15,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from assets.superset_dashboard import CHARTS_MATCH_KPI_TABLES, DATASETS_MATCH_TABLES, SUPERSET_DASHBOARD
-from assets.superset_dashboard import kpi_superset_dashboard as superset_asset
-from resources.serving_copy import publish_serving_copy
-from resources.superset import SupersetDashboard, rison
-from resources.superset_bundle import BUNDLE_DIR, load_bundle
-from resources.superset_client import SupersetRequestRejected, SupersetSession
-from resources.warehouse import DuckDBWarehouse
+from assets.kpi.dashboards import CHARTS_MATCH_KPI_TABLES, DATASETS_MATCH_TABLES, SUPERSET_DASHBOARD
+from assets.kpi.dashboards import kpi_superset_dashboard as superset_asset
+from devtools.emulators import free_port
+from resources.superset.bundle import BUNDLE_DIR, load_bundle
+from resources.superset.client import SupersetRequestRejected, SupersetSession
+from resources.superset.dashboard import SupersetDashboard, rison
+from resources.superset.serving_copy import publish_serving_copy
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.conftest import SUPERSET_LANE_DAYS as DAYS
 from tests.conftest import Lane, step_failures
-from tests.emulators import free_port
 
 pytestmark = [pytest.mark.superset, pytest.mark.slow]
 

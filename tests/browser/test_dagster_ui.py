@@ -20,13 +20,13 @@ import dagster as dg
 import pytest
 from playwright.sync_api import Page, expect
 
-from assets.kpi import GROUP
+from assets.kpi.keys import GROUP
 from assets.partitions import BUSINESS_TIMEZONE
 from cli.demo import record_landed_files
 from definitions import build_definitions
+from devtools.dagster_server import DagsterDev, dagster_dev, instance_environment, stop_sensors
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import Settings
-from tests.browser.dagster_server import DagsterDev, dagster_dev, instance_environment, stop_sensors
 from tests.browser.dagster_ui import (
     GRAPH_NODE,
     choose_partitions,

@@ -1,6 +1,6 @@
 """The Snowflake implementation of `Warehouse`, built on dagster-snowflake's `SnowflakeResource`.
 
-Raw loads validate exactly as `DuckDBWarehouse` does: the same generated SQL (resources/raw_validation.py)
+Raw loads validate exactly as `DuckDBWarehouse` does: the same generated SQL (resources/warehouse/validation_sql.py)
 runs in an in-process, in-memory DuckDB over the same line reader, so quarantine reasons, duplicates and
 the winning versions cannot differ between the lanes. Only the outcome travels to Snowflake:
 
@@ -44,19 +44,17 @@ from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from contracts.schema import TableContract
-from resources import raw_validation as rv
-from resources.pyformat_params import to_pyformat
-from resources.warehouse import (
-    LOAD_MEMORY_LIMIT,
+from resources.warehouse import validation_sql as rv
+from resources.warehouse.interface import (
     QUARANTINE_COLUMNS,
     QUARANTINE_TABLE,
     RAW_SCHEMA,
     RawFile,
     RawLoadResult,
-    Validation,
     Warehouse,
-    validate_files,
 )
+from resources.warehouse.pyformat_params import to_pyformat
+from resources.warehouse.validation import LOAD_MEMORY_LIMIT, Validation, validate_files
 
 LOAD_STAGE = "CUMULUS_LOADS"  # a named internal stage in the RAW schema
 

@@ -27,7 +27,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, PrivateAttr
 
-from resources.storage import ObjectStore, StoredObject
+from resources.storage.interface import ObjectStore, StoredObject
 
 S3_MAX_KEYS = 1000  # the most keys one list_objects_v2 call returns
 MISSING_KEY_CODES = frozenset({"NoSuchKey", "404", "NotFound"})

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from resources.raw_validation import quote_ident
-from resources.warehouse import DuckDBWarehouse
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
+from resources.warehouse.validation_sql import quote_ident
 
 
 @dataclass(frozen=True)

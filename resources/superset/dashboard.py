@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from dagster import ConfigurableResource
 
-from resources.superset_bundle import BUNDLE_DIR, Bundle, ChartSpec, DatasetSpec, load_bundle
-from resources.superset_client import SupersetError, SupersetSession
-from resources.superset_connections import SupersetWarehouse
+from resources.superset.bundle import BUNDLE_DIR, Bundle, ChartSpec, DatasetSpec, load_bundle
+from resources.superset.client import SupersetError, SupersetSession
+from resources.superset.connections import SupersetWarehouse
 
 TableColumns = Callable[[str, str], list[str]]  # (schema, table) -> column names in the warehouse
 if TYPE_CHECKING:
-    # Imported when frames exist, not when the definitions load (see resources/warehouse.py).
+    # Imported when frames exist, not when the definitions load (see resources/warehouse/duckdb_warehouse.py).
     import pandas as pd
 
 Query = Callable[[str], "pd.DataFrame"]  # read-only SQL on the warehouse

@@ -1,6 +1,6 @@
-"""The KPI dashboard on Superset (`dashboards/kpi_superset`), published from the bundle in the repository.
+"""The KPI dashboards: the self-contained HTML report, and Superset's (`dashboards/kpi_superset`) from its bundle.
 
-In the definitions only when Superset is configured (CUMULUS_SUPERSET_URL; see resources/superset_settings.py):
+In the definitions only when Superset is configured (CUMULUS_SUPERSET_URL; see resources/superset/settings.py):
 without a server the asset could only fail, on every automation tick and in `make demo`. The HTML report
 (`dashboards/kpi_report`) is the zero-setup dashboard either way.
 """
@@ -16,10 +16,47 @@ from dagster import (
     asset,
 )
 
-from assets.kpi import GROUP, KPI_TABLES
+from assets.kpi.keys import GROUP, KPI_TABLES
 from assets.policies import follows_any_upstream_update
-from resources.superset import SupersetDashboard
-from resources.warehouse import Warehouse
+from resources.dashboard.interface import KpiDashboard, KpiTables
+from resources.superset.dashboard import SupersetDashboard
+from resources.warehouse.interface import Warehouse
+
+KPI_ORDER_BY = {
+    "daily": "order_date",
+    "by_category": "order_date, category",
+    "weekly": "week_start",
+    "monthly": "month_start",
+}
+
+
+@asset(
+    key=AssetKey(["dashboards", "kpi_report"]),
+    deps=list(KPI_TABLES.values()),
+    group_name=GROUP,
+    kinds={"html"},
+    automation_condition=follows_any_upstream_update(),
+    description="The KPI dashboard: GMV / orders / AOV trends, category mix, new vs returning buyers, "
+    "weekly and monthly rollups. A self-contained HTML report locally.",
+)
+def kpi_dashboard(context: AssetExecutionContext, snowflake: Warehouse, dashboard: KpiDashboard) -> MaterializeResult:
+    frames = {
+        name: snowflake.query(f"SELECT * FROM {key.path[1]}.{key.path[2]} ORDER BY {KPI_ORDER_BY[name]}")
+        for name, key in KPI_TABLES.items()
+    }
+    published = dashboard.publish(KpiTables(**frames), title="cumulus — shop KPIs")
+    context.log.info(f"KPI dashboard published at {published.url}")
+    days = frames["daily"]
+    return MaterializeResult(
+        metadata={
+            "dashboard_url": MetadataValue.url(published.url),
+            "location": MetadataValue.path(published.location),
+            "charts": MetadataValue.json(list(published.charts)),
+            "days_shown": MetadataValue.int(len(days)),
+            "last_day": MetadataValue.text(str(days["order_date"].max()) if len(days) else "none"),
+        }
+    )
+
 
 SUPERSET_DASHBOARD = AssetKey(["dashboards", "kpi_superset"])
 DATASETS_MATCH_TABLES = "datasets_match_tables"
@@ -93,6 +130,3 @@ def kpi_superset_dashboard(
             ),
         ],
     )
-
-
-assets = [kpi_superset_dashboard]

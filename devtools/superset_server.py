@@ -1,6 +1,6 @@
 """A real Superset server from `.superset-venv` (installed by `make test`) on a free port of 127.0.0.1.
 
-Run with the helpers of tests/emulators.py: its own session, SIGTERM then SIGKILL. Each server gets a
+Run with the helpers of devtools/emulators.py: its own session, SIGTERM then SIGKILL. Each server gets a
 fresh metadata home and an admin with a random password, so nothing is shared with the `make superset`
 server in `.cumulus/superset`. A fresh home runs every migration: about 70 s to the first answer on a
 2-core machine (measured; several minutes when the machine is busy), so a test session starts one
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli.superset import HOST, serve_argv, superset_environment
-from resources.superset_settings import SupersetSettings
-from tests.emulators import free_port, stop, wait_until_answering
+from devtools.emulators import free_port, stop, wait_until_answering
+from resources.superset.settings import SupersetSettings
 
 ADMIN = "admin"
 STARTUP_TIMEOUT_SECONDS = 900.0

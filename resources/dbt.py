@@ -21,7 +21,7 @@ from packaging.version import Version
 
 from resources.settings import DBT_EXECUTABLE, DBT_VENV, REPO_ROOT, Settings
 
-DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt" / "kpi"
 
 
 def dbt_core_version(venv: Path = DBT_VENV) -> Version:

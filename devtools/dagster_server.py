@@ -24,8 +24,8 @@ from dagster._core.remote_origin import InProcessCodeLocationOrigin
 from dagster._core.remote_representation.code_location import InProcessCodeLocation
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
+from devtools.emulators import HOST, free_port, stop, venv_executable, wait_until_answering
 from resources.settings import REPO_ROOT
-from tests.emulators import HOST, free_port, stop, venv_executable, wait_until_answering
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
 INSTANCE_CONFIG = REPO_ROOT / "deploy" / "dagster.yaml"

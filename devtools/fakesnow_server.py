@@ -1,6 +1,6 @@
 """A fakesnow server (Snowflake's HTTP protocol over DuckDB) on a free port of 127.0.0.1.
 
-Run as `python -m tests.fakesnow_server --host H --port P [--db-path DIR]`: fakesnow's own server app under
+Run as `python -m devtools.fakesnow_server --host H --port P [--db-path DIR]`: fakesnow's own server app under
 uvicorn, as its CLI (`fakesnow -s`) runs it, except that the CLI does not pass `-d/--db_path` on in server
 mode, so its databases live in the process's memory and die with it. With `--db-path` the server's
 shared instance keeps each database in a DuckDB file `DIR/<DATABASE>.db` instead (fakesnow's
@@ -10,7 +10,7 @@ way: fakesnow's cross-database catalog (stage definitions, column comments) and 
 folder of the process). cumulus recreates its stage (`CREATE STAGE IF NOT EXISTS`) and stages files
 afresh on every load, so neither matters to it.
 
-Started and stopped with the helpers of tests/emulators.py: its own session, SIGTERM then SIGKILL. It
+Started and stopped with the helpers of devtools/emulators.py: its own session, SIGTERM then SIGKILL. It
 accepts any credentials.
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.emulators import HOST, ServerProcess, free_port, server_process
+from devtools.emulators import HOST, ServerProcess, free_port, server_process
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Any values do for fakesnow; "fakesnow" is the account its docs use.
@@ -71,7 +71,7 @@ def fakesnow_server(port: int | None = None, *, durable: bool = False) -> Iterat
     """
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="cumulus-fakesnow-") as state:
-        argv = [sys.executable, "-m", "tests.fakesnow_server", "--host", HOST, "--port", str(port)]
+        argv = [sys.executable, "-m", "devtools.fakesnow_server", "--host", HOST, "--port", str(port)]
         if durable:
             argv += ["--db-path", state]
         # any HTTP answer means uvicorn is up (GET /session answers 405: the route takes POST only)

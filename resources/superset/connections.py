@@ -1,6 +1,6 @@
 """The warehouse connection Superset's datasets read, one per lane, rendered from settings.
 
-Locally Superset reads the read-only serving copy of the KPI schema (resources/serving_copy.py) through
+Locally Superset reads the read-only serving copy of the KPI schema (resources/superset/serving_copy.py) through
 duckdb-engine, opened read-only and with DuckDB's external access off, so SQL Lab on that connection
 cannot read or attach any other file (`read_csv('/etc/passwd')` is refused by DuckDB itself). In the cloud
 it reads Snowflake directly with the password sent in the import's `passwords` field, never in a file.
@@ -15,9 +15,9 @@ from urllib.parse import quote, urlencode
 
 from dagster import ConfigurableResource
 
-from resources.serving_copy import publish_serving_copy
-from resources.superset_bundle import DATABASE_FILE
-from resources.warehouse import DuckDBWarehouse
+from resources.superset.bundle import DATABASE_FILE
+from resources.superset.serving_copy import publish_serving_copy
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
 DATABASE_NAME = "cumulus KPI warehouse"
 PASSWORD_MASK = "X" * 10  # Superset's placeholder for a password supplied separately

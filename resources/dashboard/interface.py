@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dagster import ConfigurableResource
 
 if TYPE_CHECKING:
-    # Imported when a report is rendered, not when the definitions load (see resources/warehouse.py).
+    # Imported when a report is rendered, not when the definitions load (see resources/warehouse/duckdb_warehouse.py).
     import pandas as pd
 
 REPORT_FILENAME = "kpi_report.html"
@@ -81,7 +81,7 @@ class HtmlReportDashboard(KpiDashboard):
     output_dir: str
 
     def publish(self, tables: KpiTables, title: str) -> PublishedDashboard:
-        from resources.html_report import render_report
+        from resources.dashboard.html_report import render_report
 
         rendered = render_report(
             tables.daily,

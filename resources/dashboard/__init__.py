@@ -1,0 +1,1 @@
+"""Dashboards: interface and the self-contained HTML report."""

@@ -1,0 +1,1 @@
+"""Object storage: interface, local folder, S3."""

@@ -1,0 +1,1 @@
+"""Superset: settings, REST client, bundle, warehouse connections and the dashboard resource."""

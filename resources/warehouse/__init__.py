@@ -1,0 +1,1 @@
+"""The warehouse: interface, shared raw-load validation, DuckDB and Snowflake implementations."""
