@@ -1,7 +1,9 @@
-"""dbt models as Dagster assets: keys named after the warehouse, partition windows passed as vars.
+"""dbt models as Dagster assets, for any dbt project: keys named after the warehouse, partition windows as vars.
 
-One asset definition per partitioning (daily, weekly, monthly), selected by dbt tag, because a Dagster
-asset definition has one partitions definition. Each takes a partition range in one run
+A pipeline declares its partitionings as (dbt tag, partitions definition) pairs: one asset definition per
+partitioning, because a Dagster asset definition has one partitions definition, plus one unpartitioned
+definition for the models no partitioning tag selects, so every model is in exactly one definition
+(tests/test_dbt_selection.py). Each partitioned one takes a partition range in one run
 (`BackfillPolicy.single_run()`): dbt's incremental models process the whole window in one statement.
 
 The definitions are what `@dbt_assets(select="tag:...")` builds, but the tag is selected from the
@@ -12,13 +14,15 @@ only as the `dbt` subprocess; at run time dagster-dbt passes `--select tag:...` 
 """
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     AssetSpec,
     AutomationCondition,
     BackfillPolicy,
@@ -31,6 +35,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
     DAGSTER_DBT_SELECT_METADATA_KEY,
     DAGSTER_DBT_UNIQUE_ID_METADATA_KEY,
     build_dbt_specs,
@@ -117,10 +122,54 @@ def tag_selection(manifest: Mapping[str, Any], tag: str) -> set[str]:
     return tagged | tests_of_tagged
 
 
-def tagged_dbt_specs(
-    manifest: Mapping[str, Any], project: DbtProject, translator: DagsterDbtTranslator, tag: str
-) -> tuple[list[AssetSpec], list[AssetCheckSpec]]:
-    """dagster-dbt's specs for the whole project, narrowed to the tag's models and the checks on them."""
+@dataclass(frozen=True)
+class DbtPartitioning:
+    """The models carrying `tag` form one asset definition partitioned by `partitions_def`."""
+
+    tag: str
+    partitions_def: PartitionsDefinition
+
+
+def partitioned_selections(
+    manifest: Mapping[str, Any], partitionings: Sequence[DbtPartitioning]
+) -> dict[str, set[str]]:
+    """Unique ids per partitioning tag, plus "" for the models no partitioning tag selects (so no model drops
+    out of the graph); a model selected by two partitionings is refused, naming it."""
+    selections = {p.tag: tag_selection(manifest, p.tag) for p in partitionings}
+    models = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] in BUILT_RESOURCE_TYPES}
+    owners: dict[str, list[str]] = {}
+    for tag, selected in selections.items():
+        for uid in selected & models:
+            owners.setdefault(uid, []).append(tag)
+    twice = {uid: tags for uid, tags in owners.items() if len(tags) > 1}
+    if twice:
+        raise ValueError(f"dbt models with more than one partitioning tag: {twice}")
+    rest = models - set(owners)
+    if rest:
+        selections[""] = rest | {
+            uid
+            for uid, node in manifest["nodes"].items()
+            if node["resource_type"] == "test" and rest.intersection(node.get("depends_on", {}).get("nodes", ()))
+        }
+    return selections
+
+
+BUILT_RESOURCE_TYPES = ("model", "seed", "snapshot")
+
+
+def build_dbt_definitions(
+    *,
+    name: str,
+    project: DbtProject,
+    partitionings: Sequence[DbtPartitioning],
+    translator: DagsterDbtTranslator,
+    pool: str,
+    dbt_resource_key: str,
+    warehouse_resource_key: str,
+) -> list[AssetsDefinition]:
+    """Every model of `project` in exactly one asset definition: one per partitioning tag, and an
+    unpartitioned one for the models no partitioning tag selects (none in the KPI project)."""
+    manifest = validate_manifest(project.manifest_path)
     specs, check_specs = build_dbt_specs(
         translator=translator,
         manifest=manifest,
@@ -130,46 +179,69 @@ def tagged_dbt_specs(
         io_manager_key=None,
         project=project,
     )
-    selected = tag_selection(manifest, tag)
-    kept = [spec for spec in specs if spec.metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY] in selected]
-    keys = {spec.key for spec in kept}
-    checks = [
-        check
-        for check in check_specs
-        if check.asset_key in keys and (check.metadata or {})[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY] in selected
-    ]
-    return kept, checks
+    by_tag = {p.tag: p.partitions_def for p in partitionings}
+    definitions = []
+    for tag, selected in partitioned_selections(manifest, partitionings).items():
+        kept = [spec for spec in specs if spec.metadata[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY] in selected]
+        keys = {spec.key for spec in kept}
+        checks = [
+            check
+            for check in check_specs
+            if check.asset_key in keys and (check.metadata or {})[DAGSTER_DBT_UNIQUE_ID_METADATA_KEY] in selected
+        ]
+        selection = {DAGSTER_DBT_SELECT_METADATA_KEY: f"tag:{tag}"} if tag else _untagged_selection(by_tag)
+        definitions.append(
+            _dbt_multi_asset(
+                name=f"{name}_{tag or 'unpartitioned'}_models",
+                specs=kept,
+                check_specs=checks,
+                selection=selection,
+                partitions_def=by_tag.get(tag),
+                pool=pool,
+                dbt_resource_key=dbt_resource_key,
+                warehouse_resource_key=warehouse_resource_key,
+            )
+        )
+    return definitions
 
 
-def build_dbt_models(
+def _untagged_selection(by_tag: Mapping[str, PartitionsDefinition]) -> dict[str, str]:
+    """What dbt runs when the unpartitioned definition runs whole: every node but the partitioned tags'."""
+    return {
+        DAGSTER_DBT_SELECT_METADATA_KEY: "fqn:*",
+        DAGSTER_DBT_EXCLUDE_METADATA_KEY: " ".join(f"tag:{tag}" for tag in by_tag),
+    }
+
+
+def _dbt_multi_asset(
     *,
     name: str,
-    project: DbtProject,
-    tag: str,
-    partitions_def: PartitionsDefinition,
-    translator: DagsterDbtTranslator,
+    specs: list[AssetSpec],
+    check_specs: list[AssetCheckSpec],
+    selection: dict[str, str],
+    partitions_def: PartitionsDefinition | None,
     pool: str,
+    dbt_resource_key: str,
     warehouse_resource_key: str,
-):
-    specs, check_specs = tagged_dbt_specs(validate_manifest(project.manifest_path), project, translator, tag)
-
+) -> AssetsDefinition:
     @multi_asset(
         name=name,
         specs=specs,
         check_specs=check_specs,
         can_subset=True,
         # What `DbtCliResource.cli` passes to dbt when the whole definition runs (a subset is named by path).
-        op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: f"tag:{tag}"},
+        op_tags=selection,
         partitions_def=partitions_def,
-        backfill_policy=BackfillPolicy.single_run(),
+        backfill_policy=BackfillPolicy.single_run() if partitions_def is not None else None,
         pool=pool,
-        required_resource_keys={"dbt", warehouse_resource_key},
+        required_resource_keys={dbt_resource_key, warehouse_resource_key},
         allow_arbitrary_check_specs=True,
     )
     def dbt_models(context: AssetExecutionContext):
-        dbt: DbtCliResource = context.resources.dbt
+        dbt: DbtCliResource = getattr(context.resources, dbt_resource_key)
         warehouse: Warehouse = getattr(context.resources, warehouse_resource_key)
-        args = ["build", "--vars", json.dumps(window_vars(context))]
+        window = json.dumps(window_vars(context)) if partitions_def is not None else "{}"
+        args = ["build", "--vars", window]
         yield from with_table_stats(context, dbt.cli(args, context=context).stream(), warehouse)
 
     return dbt_models

@@ -1,7 +1,7 @@
-"""The dbt project: where it lives, how its manifest is prepared, and the resource that runs it.
+"""The dbt projects (one per warehouse), the resource that runs each, and the guard on dagster-dbt internals.
 
-Kept in its own module because the manifest must exist before any asset module is imported
-(`dbt parse`, run by `make manifest`).
+Kept in its own module because each manifest must exist before any asset module is imported
+(`dbt parse`, run by `make manifest` for every dbt/<project>/).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
-from importlib.metadata import distributions
+from importlib.metadata import distributions, version
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,58 @@ from packaging.version import Version
 
 from resources.settings import DBT_EXECUTABLE, DBT_VENV, REPO_ROOT, Settings
 
-DBT_PROJECT_DIR = REPO_ROOT / "dbt" / "kpi"
+DBT_PROJECTS_DIR = REPO_ROOT / "dbt"
+# The dagster-dbt this module's overrides of private members (below) and assets/dbt_models.py's use of its
+# spec builder were written against; uv.lock pins it.
+PINNED_DAGSTER_DBT = "0.29.27"
+PRIVATE_MEMBERS = ("_get_unique_target_path", "_cli_version", "_initialize_dbt_core_adapter")
+
+
+class UnsupportedDagsterDbt(RuntimeError):
+    """The installed dagster-dbt is not the one whose internals cumulus overrides."""
+
+
+def require_pinned_dagster_dbt(installed: str | None = None) -> None:
+    """Refuse to build the dbt assets on another dagster-dbt than the pinned one, naming the fix.
+
+    cumulus overrides private members of `DbtCliResource` (two start-up costs and where artifacts go) and
+    builds its specs with `dagster_dbt.asset_utils.build_dbt_specs`; their meaning may change in any release.
+    """
+    installed = installed or version("dagster-dbt")
+    missing = [name for name in PRIVATE_MEMBERS if not hasattr(DbtCliResource, name)]
+    if installed != PINNED_DAGSTER_DBT or missing:
+        raise UnsupportedDagsterDbt(
+            f"dagster-dbt {installed} is installed, but cumulus overrides internals of {PINNED_DAGSTER_DBT} "
+            f"({', '.join(PRIVATE_MEMBERS)}; dagster_dbt.asset_utils.build_dbt_specs)"
+            + (f", and {', '.join(missing)} no longer exist" if missing else "")
+            + ". Install the locked versions (`make install`), or check resources/dbt.py and assets/dbt_models.py "
+            "against the new release and raise PINNED_DAGSTER_DBT."
+        )
+
+
+@dataclass(frozen=True)
+class DbtProjectSpec:
+    """One dbt project of the repository: its folder under dbt/, its resource key, its target per lane."""
+
+    name: str
+    resource_key: str
+    local_target: str
+    cloud_target: str
+
+    @property
+    def project_dir(self) -> Path:
+        return DBT_PROJECTS_DIR / self.name
+
+    @cached_property
+    def project(self) -> DbtProject:
+        return DbtProject(project_dir=self.project_dir, profiles_dir=self.project_dir)
+
+    def target(self, settings: Settings) -> str:
+        return self.cloud_target if settings.is_cloud else self.local_target
+
+
+# The KPI pipeline's project: DuckDB locally, Snowflake in the cloud.
+KPI_DBT = DbtProjectSpec(name="kpi", resource_key="dbt_kpi", local_target="duckdb", cloud_target="snowflake")
 
 
 def dbt_core_version(venv: Path = DBT_VENV) -> Version:
@@ -34,9 +86,6 @@ def dbt_core_version(venv: Path = DBT_VENV) -> Version:
     if not found:
         raise FileNotFoundError(f"dbt-core is not installed in {venv}: run `make install`")
     return Version(found[0])
-
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 @contextmanager
@@ -116,11 +165,12 @@ def prune_invocations(runs: Path, keep: int) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def dbt_resource(settings: Settings) -> WarehouseDbtResource:
+def dbt_resource(settings: Settings, spec: DbtProjectSpec = KPI_DBT) -> WarehouseDbtResource:
+    require_pinned_dagster_dbt()
     return WarehouseDbtResource(
-        project_dir=dbt_project,
-        profiles_dir=str(DBT_PROJECT_DIR),
-        target=settings.dbt_target,
+        project_dir=spec.project,
+        profiles_dir=str(spec.project_dir),
+        target=spec.target(settings),
         # dbt's own environment's, so nothing depends on PATH.
         dbt_executable=str(DBT_EXECUTABLE),
         profile_environment=settings.subprocess_environment(),

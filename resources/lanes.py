@@ -1,4 +1,8 @@
-"""The resources of a lane (local or cloud), built from settings. The one place the switch is read."""
+"""The resources of a lane (local or cloud), built from settings, one builder per system.
+
+The one place the lane switch is read. Resource keys name the system (`s3`, `snowflake`, `dbt_kpi`, ...):
+the same asset code runs in both lanes, only the implementation behind a key changes.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +11,54 @@ from typing import Any
 from dagster import EnvVar, ExecutorDefinition, in_process_executor, multiprocess_executor
 
 from resources.dashboard.interface import HtmlReportDashboard
-from resources.dbt import dbt_resource
+from resources.dbt import KPI_DBT, DbtProjectSpec, dbt_resource
 from resources.settings import Settings
 from resources.storage.local import LocalObjectStore
 from resources.superset.connections import DuckDBServingCopy, SnowflakeForSuperset, SupersetWarehouse
 from resources.superset.dashboard import SupersetDashboard
 from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
+# The dbt projects each pipeline runs.
+PIPELINE_DBT_PROJECTS: dict[str, tuple[DbtProjectSpec, ...]] = {"kpi": (KPI_DBT,)}
+
 
 def build_resources(settings: Settings) -> dict[str, Any]:
-    common = {
-        "dbt": dbt_resource(settings),
+    resources: dict[str, Any] = {
         # The zero-setup dashboard, in both lanes; Superset comes on top when configured.
         "dashboard": HtmlReportDashboard(output_dir=str(settings.reports_dir)),
         **superset_resources(settings),
     }
-    if settings.cloud is None:
-        return {
-            **common,
-            "s3": LocalObjectStore(root=str(settings.lake_root)),
-            "snowflake": DuckDBWarehouse(path=str(settings.warehouse_path)),
-        }
-    # Imported only for the cloud lane: dagster-snowflake (it imports snowflake.core) and dagster-aws cost
-    # about 10 of the 18.5 CPU seconds an import of definitions.py took (bench figure 3), and the local
-    # lane never uses them.
+    for pipeline in settings.pipelines:
+        for spec in PIPELINE_DBT_PROJECTS.get(pipeline, ()):
+            resources[spec.resource_key] = dbt_resource(settings, spec)
+    if "kpi" in settings.pipelines:
+        resources["s3"] = s3_store(settings)
+        resources["snowflake"] = snowflake_warehouse(settings)
+    return resources
+
+
+def s3_store(settings: Settings) -> Any:
+    """The bucket the shop's exports land in: a local folder, or S3."""
+    if not settings.is_cloud:
+        return LocalObjectStore(root=str(settings.lake_root))
+    # Imported only for the cloud lane: dagster-aws (and dagster-snowflake, below) cost about 10 of the
+    # 18.5 CPU seconds an import of definitions.py took (bench figure 3), and the local lane never uses them.
     from resources.storage.s3 import S3ObjectStore
+
+    s3 = _required(settings.s3, "S3")
+    return S3ObjectStore(bucket=s3.bucket, region=s3.region, endpoint_url=s3.endpoint_url)
+
+
+def snowflake_warehouse(settings: Settings) -> Any:
+    """The central warehouse: a DuckDB file, or Snowflake."""
+    if not settings.is_cloud:
+        return DuckDBWarehouse(path=str(settings.warehouse_path))
     from resources.warehouse.snowflake_warehouse import SnowflakeWarehouse
 
-    c = settings.cloud
-    return {
-        **common,
-        "s3": S3ObjectStore(bucket=c.s3_bucket, region=c.aws_region, endpoint_url=c.s3_endpoint_url),
-        "snowflake": SnowflakeWarehouse(
-            **snowflake_login(settings),
-            host=c.snowflake_host,
-            port=c.snowflake_port,
-            protocol=c.snowflake_protocol,
-        ),
-    }
+    snowflake = _required(settings.snowflake, "Snowflake")
+    return SnowflakeWarehouse(
+        **snowflake_login(settings), host=snowflake.host, port=snowflake.port, protocol=snowflake.protocol
+    )
 
 
 def build_executor(settings: Settings) -> ExecutorDefinition:
@@ -59,22 +73,20 @@ def build_executor(settings: Settings) -> ExecutorDefinition:
     Cloud: Snowflake takes concurrent writers, so steps run in parallel and each in its own process (a
     step that crashes or runs out of memory fails alone, and is retried alone).
     """
-    return in_process_executor if settings.cloud is None else multiprocess_executor
+    return multiprocess_executor if settings.is_cloud else in_process_executor
 
 
 def snowflake_login(settings: Settings) -> dict[str, Any]:
     """The account, user and scope every Snowflake resource of the cloud lane connects with."""
-    c = settings.cloud
-    if c is None:
-        raise ValueError("Snowflake resources exist only in the cloud lane")
+    s = _required(settings.snowflake, "Snowflake")
     return {
-        "account": c.snowflake_account,
-        "user": c.snowflake_user,
+        "account": s.account,
+        "user": s.user,
         # By reference: resource configuration is shown in the UI, a secret must not be.
         "password": EnvVar("SNOWFLAKE_PASSWORD"),
-        "role": c.snowflake_role,
-        "warehouse": c.snowflake_warehouse,
-        "database": c.snowflake_database,
+        "role": s.role,
+        "warehouse": s.warehouse,
+        "database": s.database,
     }
 
 
@@ -84,11 +96,17 @@ def superset_resources(settings: Settings) -> dict[str, Any]:
     if s is None:
         return {}
     warehouse: SupersetWarehouse
-    if settings.cloud is None:
+    if settings.is_cloud:
+        warehouse = SnowflakeForSuperset(**snowflake_login(settings))
+    else:
         warehouse = DuckDBServingCopy(
             warehouse_path=str(settings.warehouse_path), serving_path=str(settings.serving_copy_path)
         )
-    else:
-        warehouse = SnowflakeForSuperset(**snowflake_login(settings))
     password = EnvVar("CUMULUS_SUPERSET_PASSWORD") if s.password_from_environment else s.password
     return {"superset": SupersetDashboard(url=s.url, username=s.username, password=password, warehouse=warehouse)}
+
+
+def _required(value: Any, system: str) -> Any:
+    if value is None:
+        raise ValueError(f"the cloud lane has no {system} settings: no enabled pipeline needs {system}")
+    return value

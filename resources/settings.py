@@ -1,18 +1,29 @@
 """Settings: the one environment switch, read and validated once, when the Definitions are built.
 
 `CUMULUS_ENV` picks the lane (`local`, the default, or `cloud`); `CUMULUS_HOME` holds all local state
-(default `.cumulus/` in the repository). Nothing here runs at import time. A cloud lane with missing
-variables is refused with every missing name and what it is for, in one error; secret values are never
-part of a message or a repr.
+(default `.cumulus/` in the repository); `CUMULUS_PIPELINES` the pipelines to build (default all that
+exist). In the cloud lane the settings of every system the enabled pipelines need
+(resources/cloud_settings.py) are validated together: one error names every missing or invalid variable
+and what it is for. Nothing here runs at import time; secret values are never part of a message or a repr.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from resources.cloud_settings import (
+    PIPELINE_SYSTEMS,
+    GcpSettings,
+    S3Settings,
+    SnowflakeSettings,
+    SystemSettings,
+    problems,
+)
 from resources.superset.settings import SupersetSettings, SupersetSettingsError, superset_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,25 +32,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_VENV = REPO_ROOT / ".dbt-venv"
 DBT_EXECUTABLE = DBT_VENV / "bin" / "dbt"
 ENVIRONMENTS = ("local", "cloud")
-
-# Variable -> what it is for. Required in the cloud lane.
-CLOUD_REQUIRED = {
-    "CUMULUS_S3_BUCKET": "S3 bucket the service-DB exports land in (keys shop/<table>/dt=YYYY-MM-DD/...)",
-    "SNOWFLAKE_ACCOUNT": "Snowflake account identifier (e.g. xy12345.ap-northeast-2.aws)",
-    "SNOWFLAKE_USER": "Snowflake user the pipelines connect as",
-    "SNOWFLAKE_PASSWORD": "that user's password (secret: never printed)",
-    "SNOWFLAKE_ROLE": "role with USAGE on the warehouse and database, CREATE SCHEMA/TABLE/STAGE in it",
-    "SNOWFLAKE_WAREHOUSE": "virtual warehouse that runs the loads and dbt",
-    "SNOWFLAKE_DATABASE": "database holding the RAW, STAGING, MARTS and KPI schemas",
-}
-# Optional: endpoint overrides (emulators in tests) and region.
-CLOUD_OPTIONAL = {
-    "AWS_REGION": "AWS region of the bucket (default ap-northeast-2)",
-    "CUMULUS_S3_ENDPOINT_URL": "S3 endpoint override, e.g. an emulator on 127.0.0.1",
-    "SNOWFLAKE_HOST": "Snowflake host override (default: derived from the account)",
-    "SNOWFLAKE_PORT": "Snowflake port override (default 443)",
-    "SNOWFLAKE_PROTOCOL": "Snowflake protocol override (default https)",
-}
+# The pipelines this code base builds, in the order their Definitions are merged.
+PIPELINES = ("kpi",)
 
 
 class SettingsError(ValueError):
@@ -47,27 +41,18 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class CloudSettings:
-    s3_bucket: str
-    aws_region: str
-    s3_endpoint_url: str | None
-    snowflake_account: str
-    snowflake_user: str
-    snowflake_password: str = field(repr=False)
-    snowflake_role: str = ""
-    snowflake_warehouse: str = ""
-    snowflake_database: str = ""
-    snowflake_host: str | None = None
-    snowflake_port: int | None = None
-    snowflake_protocol: str | None = None
-
-
-@dataclass(frozen=True)
 class Settings:
     env: str
     home: Path
-    cloud: CloudSettings | None = None
+    pipelines: tuple[str, ...] = PIPELINES
+    s3: S3Settings | None = None  # cloud lane only, when an enabled pipeline needs it
+    snowflake: SnowflakeSettings | None = None
+    gcp: GcpSettings | None = None
     superset: SupersetSettings | None = None  # None: no Superset dashboard (resources/superset/settings.py)
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.env == "cloud"
 
     @property
     def lake_root(self) -> Path:
@@ -93,41 +78,44 @@ class Settings:
         """The read-only copy of the warehouse's KPI schema that Superset reads (local lane)."""
         return self.home / "warehouse" / "kpi_serving.duckdb"
 
-    @property
-    def dbt_target(self) -> str:
-        return "duckdb" if self.env == "local" else "snowflake"
-
     def subprocess_environment(self) -> dict[str, str]:
         """What subprocesses (dbt's profiles.yml) read to reach the same warehouse the assets write.
 
         Cloud settings come from the environment, which dbt inherits as it is: nothing to add, and no
         secret is copied into resource configuration (the UI shows resource config).
         """
-        return {"CUMULUS_WAREHOUSE_PATH": str(self.warehouse_path)} if self.cloud is None else {}
+        return {} if self.is_cloud else {"CUMULUS_WAREHOUSE_PATH": str(self.warehouse_path)}
 
 
-def _cloud_settings(environ: Mapping[str, str]) -> CloudSettings:
-    missing = [name for name in CLOUD_REQUIRED if not environ.get(name, "").strip()]
-    if missing:
-        lines = "\n".join(f"  {name}: {CLOUD_REQUIRED[name]}" for name in missing)
-        raise SettingsError(f"CUMULUS_ENV=cloud needs {len(missing)} more environment variable(s):\n{lines}")
-    port = environ.get("SNOWFLAKE_PORT", "").strip()
-    if port and not port.isdigit():
-        raise SettingsError("SNOWFLAKE_PORT must be a port number")
-    return CloudSettings(
-        s3_bucket=environ["CUMULUS_S3_BUCKET"].strip(),
-        aws_region=environ.get("AWS_REGION", "").strip() or "ap-northeast-2",
-        s3_endpoint_url=environ.get("CUMULUS_S3_ENDPOINT_URL", "").strip() or None,
-        snowflake_account=environ["SNOWFLAKE_ACCOUNT"].strip(),
-        snowflake_user=environ["SNOWFLAKE_USER"].strip(),
-        snowflake_password=environ["SNOWFLAKE_PASSWORD"],
-        snowflake_role=environ["SNOWFLAKE_ROLE"].strip(),
-        snowflake_warehouse=environ["SNOWFLAKE_WAREHOUSE"].strip(),
-        snowflake_database=environ["SNOWFLAKE_DATABASE"].strip(),
-        snowflake_host=environ.get("SNOWFLAKE_HOST", "").strip() or None,
-        snowflake_port=int(port) if port else None,
-        snowflake_protocol=environ.get("SNOWFLAKE_PROTOCOL", "").strip() or None,
-    )
+def _pipelines(environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw = environ.get("CUMULUS_PIPELINES", "").strip()
+    if not raw:
+        return PIPELINES
+    chosen = tuple(dict.fromkeys(p.strip().lower() for p in raw.split(",") if p.strip()))
+    unknown = [p for p in chosen if p not in PIPELINES]
+    if unknown:
+        raise SettingsError(
+            f"CUMULUS_PIPELINES: unknown pipeline(s) {', '.join(unknown)}; built: {', '.join(PIPELINES)}"
+        )
+    return chosen
+
+
+def _cloud_systems(environ: Mapping[str, str], pipelines: tuple[str, ...]) -> dict[type, SystemSettings]:
+    """The settings of every system the pipelines need, validated together."""
+    needed = list(dict.fromkeys(model for p in pipelines for model in PIPELINE_SYSTEMS[p]))
+    found, lines = {}, []
+    for model in needed:
+        try:
+            found[model] = model.from_environment(environ)
+        except ValidationError as error:
+            lines.extend(problems(model, error))
+    if lines:
+        enabled = ", ".join(pipelines)
+        raise SettingsError(
+            f"CUMULUS_ENV=cloud with pipelines {enabled} needs {len(lines)} more or corrected environment "
+            "variable(s):\n" + "\n".join(lines)
+        )
+    return found
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -136,9 +124,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if env not in ENVIRONMENTS:
         raise SettingsError(f"CUMULUS_ENV must be one of {', '.join(ENVIRONMENTS)}; got {env!r}")
     home = Path(environ.get("CUMULUS_HOME") or REPO_ROOT / ".cumulus").expanduser().resolve()
-    cloud = _cloud_settings(environ) if env == "cloud" else None
+    pipelines = _pipelines(environ)
+    systems = _cloud_systems(environ, pipelines) if env == "cloud" else {}
     try:
-        superset = superset_settings(environ, cloud=cloud is not None)
+        superset = superset_settings(environ, cloud=env == "cloud")
     except SupersetSettingsError as error:
         raise SettingsError(str(error)) from None
-    return Settings(env=env, home=home, cloud=cloud, superset=superset)
+    return Settings(
+        env=env,
+        home=home,
+        pipelines=pipelines,
+        s3=systems.get(S3Settings),
+        snowflake=systems.get(SnowflakeSettings),
+        gcp=systems.get(GcpSettings),
+        superset=superset,
+    )

@@ -1,5 +1,5 @@
-"""Freshness as declared once in assets/policies.py, evaluated by Dagster's own evaluator under a
-controlled clock: raw files by 06:00 KST, KPI tables by 09:00 KST on the next day."""
+"""Freshness as each pipeline declares it per asset family (assets/policies.py), evaluated by Dagster's own
+evaluator under a controlled clock: raw files by 06:00 KST, KPI tables by 09:00 KST on the next day."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from dagster._core.definitions.freshness import FreshnessState
 from dagster._core.definitions.freshness_evaluator import FRESHNESS_EVALUATORS_BY_POLICY_TYPE
 from dagster._core.loader import LoadingContextForTest
 from dagster._core.test_utils import freeze_time
+
+from assets.kpi.keys import KPI_TABLES
+from assets.policies import FAMILY_TAG, KPI_FRESHNESS, PIPELINE_TAG, AssetFamily, PipelinePolicy
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KPI_DAILY = dg.AssetKey(["snowflake", "kpi", "kpi_daily_sales"])
@@ -59,10 +62,26 @@ def test_raw_files_are_expected_by_six(make_lane):
     )
 
 
-def test_every_asset_users_read_declares_freshness_and_owners(make_lane):
+def test_every_asset_is_in_a_declared_family_and_every_user_facing_one_has_freshness(make_lane):
     graph = make_lane().defs.resolve_asset_graph()
+    user_facing = set()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.owners == ["team:data-platform"], key
-        user_facing = key.path[0] in ("s3", "dashboards") or key.path[-1].startswith("kpi_")
-        assert (node.freshness_policy_or_from_metadata is not None) == user_facing, key
+        family = node.tags.get(FAMILY_TAG)
+        assert family in {f.value for f in AssetFamily}, key
+        assert node.tags.get(PIPELINE_TAG) == "kpi", key
+        if family == AssetFamily.USER_FACING:
+            user_facing.add(key)
+            assert node.freshness_policy_or_from_metadata is not None, key
+    assert user_facing == {*KPI_TABLES.values(), dg.AssetKey(["dashboards", "kpi_report"])}
+
+
+def test_a_table_outside_the_kpi_naming_gets_freshness_from_its_declared_family():
+    """Freshness follows the family a pipeline declares, whatever the key looks like (a DAU table, a
+    served-recommendations table)."""
+    policy = PipelinePolicy("analytics", freshness={AssetFamily.USER_FACING: KPI_FRESHNESS})
+    (spec,) = policy.assets(AssetFamily.USER_FACING, [dg.AssetSpec(["bigquery", "analytics", "dau"])])
+    assert spec.freshness_policy == KPI_FRESHNESS and spec.tags[PIPELINE_TAG] == "analytics"
+    (model,) = policy.assets(AssetFamily.MODEL, [dg.AssetSpec(["bigquery", "analytics", "kpi_like_name"])])
+    assert model.freshness_policy is None

@@ -1,21 +1,24 @@
-"""The KPI pipeline's dbt models: one asset definition per partitioning (daily, weekly, monthly)."""
+"""The KPI pipeline's dbt models (dbt/kpi/): one asset definition per partitioning (daily, weekly, monthly)."""
 
-from assets.dbt_models import WarehouseTranslator, build_dbt_models
+from assets.dbt_models import DbtPartitioning, WarehouseTranslator, build_dbt_definitions
 from assets.kpi.keys import GROUP, WAREHOUSE, WAREHOUSE_POOL
 from assets.partitions import daily_partitions, monthly_partitions, weekly_partitions
 from assets.policies import follows_upstream
-from resources.dbt import dbt_project
+from resources.dbt import KPI_DBT
 
-_translator = WarehouseTranslator(WAREHOUSE, GROUP, follows_upstream())
-dbt_models = [
-    build_dbt_models(
-        name=f"kpi_{tag}_models",
-        project=dbt_project,
-        tag=tag,
-        partitions_def=partitions,
-        translator=_translator,
-        pool=WAREHOUSE_POOL,
-        warehouse_resource_key=WAREHOUSE,
-    )
-    for tag, partitions in (("daily", daily_partitions), ("weekly", weekly_partitions), ("monthly", monthly_partitions))
-]
+# The dbt tag that puts a model in each partitioning (set in dbt/kpi/dbt_project.yml).
+PARTITIONINGS = (
+    DbtPartitioning("daily", daily_partitions),
+    DbtPartitioning("weekly", weekly_partitions),
+    DbtPartitioning("monthly", monthly_partitions),
+)
+
+dbt_models = build_dbt_definitions(
+    name="kpi",
+    project=KPI_DBT.project,
+    partitionings=PARTITIONINGS,
+    translator=WarehouseTranslator(WAREHOUSE, GROUP, follows_upstream()),
+    pool=WAREHOUSE_POOL,
+    dbt_resource_key=KPI_DBT.resource_key,
+    warehouse_resource_key=WAREHOUSE,
+)
