@@ -2,21 +2,24 @@
 
 Pure functions, no I/O and no clock, so identical tables give byte-identical HTML: an unchanged re-run
 publishes an unchanged report, and tests compare renders directly. The page must open offline (from a
-file:// URL or an e-mail attachment), so it fetches nothing: styles are inline and charts are SVG drawn
-here. Every string that came from data or a caller goes through `html.escape`.
+file:// URL or an e-mail attachment), so it fetches nothing: styles are inline and charts are inline SVG
+(resources/dashboard/svg_charts.py). Every string that came from data or a caller goes through `html.escape`.
 
 Money is whole Korean won (KRW has no minor unit); `cancel_rate` is a fraction (0.034 = 3.4%).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
 
 import pandas as pd
+
+from resources.dashboard.formatting import change, format_change, format_count, format_krw, format_rate
+from resources.dashboard.svg_charts import PALETTE, Formatter, Layer, line_chart, nice_ticks, stacked_bar_chart
+from resources.dashboard.svg_charts import legend as _legend
 
 MEASURES = ("gmv", "net_revenue", "orders", "buyers", "new_buyers", "aov", "items_sold", "cancel_rate")
 CATEGORY_MEASURES = ("gmv", "items_sold", "orders", "buyers")
@@ -30,9 +33,6 @@ CHART_BUYERS = "New vs returning buyers"
 NO_DATA = "No data yet"
 OTHER = "Other"
 MAX_CATEGORIES = 8  # more stacked colours than this cannot be told apart; the rest become "Other"
-PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac")
-
-Formatter = Callable[[float], str]
 
 
 @dataclass(frozen=True)
@@ -41,55 +41,6 @@ class RenderedReport:
 
     html: str
     charts: tuple[str, ...]
-
-
-# ---- formatting ---------------------------------------------------------------------------------------
-
-
-def _missing(value: float) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _round_half_up(value: float) -> int:
-    """Round like a receipt does (2.5 -> 3), not like Python's banker's rounding (2.5 -> 2)."""
-    return int(math.copysign(math.floor(abs(value) + 0.5), value))
-
-
-def format_krw(value: float) -> str:
-    """₩1,234,567; whole won, because KRW has no minor unit."""
-    if _missing(value):
-        return "–"
-    won = _round_half_up(value)
-    return f"-₩{-won:,}" if won < 0 else f"₩{won:,}"
-
-
-def format_count(value: float) -> str:
-    return "–" if _missing(value) else f"{_round_half_up(value):,}"
-
-
-def format_rate(value: float) -> str:
-    return "–" if _missing(value) else f"{value * 100:.1f}%"
-
-
-def change(current: float, previous: float, *, as_points: bool) -> float | None:
-    """Relative change in % for amounts and counts; percentage points for a rate (a % of a % misleads).
-
-    Rounded to the one decimal shown, so the colour of a change always agrees with its printed sign.
-    """
-    if _missing(current) or _missing(previous):
-        return None
-    if as_points:
-        return round((current - previous) * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if previous == 0:
-        return None
-    return round((current - previous) / abs(previous) * 100, 1) + 0.0
-
-
-def format_change(delta: float | None, *, as_points: bool) -> str:
-    if delta is None:
-        return "n/a"
-    unit = " pp" if as_points else "%"
-    return f"±0.0{unit}" if delta == 0 else f"{delta:+.1f}{unit}"
 
 
 # ---- input normalisation ------------------------------------------------------------------------------
@@ -124,138 +75,6 @@ def _one_row_per_day(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if len(duplicated):
         raise ValueError(f"{name} table has more than one row for {duplicated.iloc[0].isoformat()}")
     return frame
-
-
-# ---- SVG charts ---------------------------------------------------------------------------------------
-
-WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 100, 40, 12, 36  # RIGHT: room for half of the last date label
-PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-
-def _n(value: float) -> str:
-    """Coordinates with one decimal: enough for a screen, and stable text for byte-identical output."""
-    return f"{value:.1f}"
-
-
-def nice_ticks(high: float, count: int = 4) -> list[float]:
-    """Round axis ticks from 0 up to at least `high`, in steps of 1, 2 or 5 x 10^k (never below 1: every
-    charted measure is whole won or a count)."""
-    high = max(high, 1.0)
-    raw = high / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = max(1.0, next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw))
-    return [i * step for i in range(math.ceil(high / step - 1e-9) + 1)]
-
-
-@dataclass(frozen=True)
-class _DayAxis:
-    """Maps calendar days to x: one slot per day of the period, so a missing day shows as a gap."""
-
-    first: date
-    slots: int
-
-    @classmethod
-    def of(cls, days: Sequence[date]) -> _DayAxis:
-        return cls(days[0], days[-1].toordinal() - days[0].toordinal() + 1)
-
-    @property
-    def slot(self) -> float:
-        return PLOT_W / self.slots
-
-    def x(self, day: date) -> float:
-        return LEFT + (day.toordinal() - self.first.toordinal() + 0.5) * self.slot
-
-
-def _y(value: float, top_tick: float) -> float:
-    return TOP + PLOT_H * (1 - value / top_tick)
-
-
-def _frame(title: str, axis: _DayAxis, days: Sequence[date], ticks: list[float], tick_fmt: Formatter) -> str:
-    """The svg opening, y gridlines with labels and up to six date labels; the caller adds marks, </svg>."""
-    parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">']
-    for tick in ticks:
-        y = _n(_y(tick, ticks[-1]))
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}"/>')
-        parts.append(f'<text class="ylab" x="{LEFT - 6}" y="{y}">{escape(tick_fmt(tick))}</text>')
-    picks = sorted({round(i * (len(days) - 1) / 5) for i in range(6)})
-    for i in picks:
-        x = _n(axis.x(days[i]))
-        parts.append(f'<text class="xlab" x="{x}" y="{HEIGHT - BOTTOM + 18}">{days[i].isoformat()}</text>')
-    return "".join(parts)
-
-
-def line_chart(title: str, days: Sequence[date], values: Sequence[float], fmt: Formatter) -> str:
-    """One measure over days; the line breaks where a value is missing rather than bridging the gap."""
-    axis = _DayAxis.of(days)
-    present = [v for v in values if not _missing(v)]
-    ticks = nice_ticks(max(present, default=0.0))
-    parts = [_frame(title, axis, days, ticks, fmt)]
-    path, pen_down, previous = [], False, None
-    for day, value in zip(days, values, strict=True):
-        if _missing(value):
-            pen_down = False
-            continue
-        contiguous = previous is not None and day.toordinal() - previous.toordinal() == 1
-        path.append(f"{'L' if pen_down and contiguous else 'M'}{_n(axis.x(day))} {_n(_y(value, ticks[-1]))}")
-        pen_down, previous = True, day
-    if path:
-        parts.append(f'<path class="line" d="{" ".join(path)}"/>')
-    for day, value in zip(days, values, strict=True):
-        if not _missing(value):
-            parts.append(
-                f'<circle class="dot" cx="{_n(axis.x(day))}" cy="{_n(_y(value, ticks[-1]))}" r="3">'
-                f"<title>{day.isoformat()}: {escape(fmt(value))}</title></circle>"
-            )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One stacked series: its legend name, colour and a value per day (aligned with the days given)."""
-
-    name: str
-    color: str
-    values: tuple[float, ...]
-
-
-def stacked_bar_chart(
-    title: str,
-    days: Sequence[date],
-    layers: Sequence[Layer],
-    ticks: list[float],
-    tick_fmt: Formatter,
-    value_fmt: Formatter,
-) -> str:
-    """Bars per day with the layers stacked bottom-up in the order given; each segment has a tooltip."""
-    axis = _DayAxis.of(days)
-    width = _n(axis.slot * 0.8)
-    parts = [_frame(title, axis, days, ticks, tick_fmt)]
-    for i, day in enumerate(days):
-        base = 0.0
-        x = _n(axis.x(day) - axis.slot * 0.4)
-        for layer in layers:
-            value = layer.values[i]
-            if _missing(value) or value <= 0:
-                continue
-            y_top, y_bottom = _y(base + value, ticks[-1]), _y(base, ticks[-1])
-            parts.append(
-                f'<rect x="{x}" y="{_n(y_top)}" width="{width}" height="{_n(y_bottom - y_top)}" '
-                f'fill="{layer.color}"><title>{day.isoformat()} · {escape(layer.name)}: '
-                f"{escape(value_fmt(value))}</title></rect>"
-            )
-            base += value
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _legend(layers: Sequence[Layer]) -> str:
-    items = "".join(
-        f'<li><span class="swatch" style="background:{layer.color}"></span>{escape(layer.name)}</li>'
-        for layer in layers
-    )
-    return f'<ul class="legend">{items}</ul>'
 
 
 def _figure(title: str, body: str) -> str:
