@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
@@ -98,7 +99,10 @@ def write(
     """Write the figures measured now, keeping from the existing file those not rerun (e.g. `--figures
     sensor_tick` updates figure 4 only), with their summary rows. Each section says which command and
     commit measured it."""
-    stamp = f"Measured by `{command}` (repeats per figure: {repeats}) at commit {git_revision()} on {cores_and_cpu()}."
+    stamp = (
+        f"Measured by `{command}` (repeats per figure: {repeats}) at commit {git_revision()} on {date.today()}, "
+        f"on {cores_and_cpu()}."
+    )
     merged = {**existing_sections(path), **{n: [*lines, "", stamp] for n, lines in sections.items()}}
     summary = {**existing_summary_rows(path), **summaries}
     text = [
@@ -115,7 +119,8 @@ def write(
         *(line for _, lines in sorted(merged.items()) for line in [*lines, ""]),
         "## How these were measured",
         "",
-        f"- Command of the latest run: `{command}` (repeats per figure: {repeats}), at commit {git_revision()}.",
+        f"- Command of the latest run: `{command}` (repeats per figure: {repeats}), "
+        f"at commit {git_revision()} on {date.today()}.",
         f"- Machine: {machine()}.",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
