@@ -16,6 +16,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 DEMO_START ?= 2026-11-02
 DEMO_DAYS ?= 14
 DEMO_ORDERS_PER_DAY ?= 400
+SEED ?= 7
 
 .PHONY: install dbt-lock manifest demo test dev lint instance clean backfill bench browser-deps superset superset-install superset-lock
 
@@ -77,7 +78,7 @@ instance:
 	@cmp -s deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml || cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: manifest instance
-	$(PY) -m cli.demo --start $(DEMO_START) --days $(DEMO_DAYS) --orders-per-day $(DEMO_ORDERS_PER_DAY)
+	$(PY) -m cli.demo --start $(DEMO_START) --days $(DEMO_DAYS) --orders-per-day $(DEMO_ORDERS_PER_DAY) --seed $(SEED)
 
 test: manifest browser-deps superset-install
 	$(PY) -m pytest
@@ -104,8 +105,10 @@ browser-deps:
 superset: superset-install
 	$(PY) -m cli.superset --port $(SUPERSET_PORT)
 
+# The Dagster UI on 127.0.0.1:$(DAGSTER_PORT); stop it with Ctrl-C (from a script: README, section The commands).
+DAGSTER_PORT ?= 3000
 dev: manifest instance
-	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT) -w workspace.yaml
 
 lint: install
 	$(VENV)/bin/ruff check .

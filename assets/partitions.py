@@ -33,19 +33,6 @@ def window_dates(context: AssetExecutionContext) -> tuple[date, date]:
     return window.start.date(), (window.end - timedelta(days=1)).date()
 
 
-def days_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def partition_days(context: AssetExecutionContext) -> list[date]:
-    """Every business day of a daily partition range, oldest first."""
-    return days_between(*window_dates(context))
-
-
-def parse_day(partition_key: str) -> date:
-    return datetime.strptime(partition_key, "%Y-%m-%d").date()
-
-
 def recent_business_days(count: int, now: datetime | None = None) -> list[str]:
     """Today and the `count - 1` days before it, in business time, newest first (`YYYY-MM-DD`)."""
     today = (now or datetime.now(ZoneInfo(BUSINESS_TIMEZONE))).astimezone(ZoneInfo(BUSINESS_TIMEZONE)).date()

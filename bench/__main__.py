@@ -87,7 +87,7 @@ def location_load_section(args: argparse.Namespace) -> Section:
         "a new Python interpreter (what a code server does before it answers, without the CLI's own",
         "machinery). Floor = the same on a one-asset Dagster project. Synthetic = dbt",
         "projects of N trivial models (a fan-out tree over one source, parsed by `dbt parse`) made into assets",
-        "as the KPI pipeline does (`build_dbt_models`, `WarehouseTranslator`). CPU time (the process and its",
+        "as the KPI pipeline does (`build_dbt_definitions`, `WarehouseTranslator`). CPU time (the process and its",
         "children) is given beside wall time because it moves far less when other work shares the 2 cores.",
         "Goals: the shipped project at most 1.5x the floor, and no more than linear growth with the models.",
         "",

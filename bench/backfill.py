@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.data import bench_home, environment_with_repository
 from bench.measure import Figure, Spec, interleaved
-from resources.dbt import DBT_PROJECT_DIR
+from resources.dbt import KPI_DBT
 from resources.settings import DBT_EXECUTABLE, REPO_ROOT
 
 HISTORY_START = date(2026, 6, 1)
@@ -86,7 +86,8 @@ def one_day(history: History, day: date, selection: str) -> None:
 
 def bare_work(history: History) -> None:
     """The loads through the loader, then one dbt build over the range: no Dagster anywhere."""
-    from assets.loading import load_export_day
+    from assets.kpi.sources import raw_sources
+    from assets.loading import load_partition
     from contracts.shop import SHOP_TABLES
     from resources.settings import Settings
     from resources.storage.local import LocalObjectStore
@@ -101,7 +102,8 @@ def bare_work(history: History) -> None:
     for contract in SHOP_TABLES:
         with warehouse.session():  # as the raw-table asset loads a range
             for offset in range(history.days):
-                load_export_day(store, warehouse, contract, history.first + timedelta(days=offset))
+                day = (history.first + timedelta(days=offset)).isoformat()
+                load_partition(store, warehouse, raw_sources[contract.name], day)
     window = json.dumps({"min_date": history.first.isoformat(), "max_date": history.last.isoformat()})
     dbt = str(DBT_EXECUTABLE)
     done = subprocess.run(
@@ -115,9 +117,9 @@ def bare_work(history: History) -> None:
             "--target",
             "duckdb",
             "--project-dir",
-            str(DBT_PROJECT_DIR),
+            str(KPI_DBT.project_dir),
             "--profiles-dir",
-            str(DBT_PROJECT_DIR),
+            str(KPI_DBT.project_dir),
             "--target-path",
             str(home / "dbt-target"),
         ],

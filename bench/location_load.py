@@ -5,7 +5,7 @@
   (what a code server does before it can answer, without the CLI's own machinery);
 - floor: the same two on a one-asset Dagster project (bench.data.floor_project);
 - growth: the same two on synthetic dbt projects of N trivial models (bench.data.synthetic_dbt_project),
-  turned into assets the way the KPI pipeline does it (`build_dbt_models` + `WarehouseTranslator`).
+  turned into assets the way the KPI pipeline does it (`build_dbt_definitions` + `WarehouseTranslator`).
 """
 
 from __future__ import annotations
@@ -77,25 +77,25 @@ def synthetic_definitions(project_dir: Path) -> dg.Definitions:
     """A code location over a synthetic dbt project, wired like the KPI pipeline's dbt models."""
     from dagster_dbt import DbtCliResource, DbtProject
 
-    from assets.dbt_models import WarehouseTranslator, build_dbt_models
+    from assets.dbt_models import DbtPartitioning, WarehouseTranslator, build_dbt_definitions
     from assets.partitions import daily_partitions
     from assets.policies import follows_upstream
     from resources.settings import DBT_EXECUTABLE
     from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    models = build_dbt_models(
-        name="synthetic_models",
+    models = build_dbt_definitions(
+        name="synthetic",
         project=project,
-        tag="daily",
-        partitions_def=daily_partitions,
+        partitionings=[DbtPartitioning("daily", daily_partitions)],
         translator=WarehouseTranslator("snowflake", "synthetic", follows_upstream()),
         pool="snowflake_warehouse",
+        dbt_resource_key="dbt",
         warehouse_resource_key="snowflake",
     )
     warehouse = Path(tempfile.gettempdir()) / "cumulus-bench-synthetic.duckdb"  # never opened by a load
     return dg.Definitions(
-        assets=[models],
+        assets=models,
         resources={
             "dbt": DbtCliResource(
                 project_dir=project,

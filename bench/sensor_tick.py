@@ -32,7 +32,7 @@ from resources.storage.local import LocalObjectStore
 
 PREFIX = f"{SOURCE}/"
 LISTED = [0]  # objects the sensor's store handed out in this process (one process per sample)
-_INSIDE_LIST_OBJECTS = [False]  # the S3 store's list_objects pages through list_page: count those once
+_INSIDE_LIST_OBJECTS = [False]  # a store whose list_objects pages through list_page: count those once
 
 
 class _CountingListing:
@@ -94,13 +94,13 @@ def code_server(bucket: Bucket) -> tuple[dg.Definitions, dg.DagsterInstance, dg.
 
 def record_every_load(instance: dg.DagsterInstance, count: int) -> None:
     """What finished loads of every partition leave in the instance: the file versions each read."""
-    from assets.kpi.sources import route_shop_export
-    from assets.landing import LOADED_FILE_VERSIONS
+    from assets.kpi.sources import export_route
+    from assets.landing_versions import LOADED_FILE_VERSIONS
 
     versions: dict[tuple, list[str]] = {}
     for key, _landed in landed_objects(count):
-        route = route_shop_export(key)
-        versions.setdefault((route.load_asset, route.partition_key), []).append(
+        target = export_route.target(key)
+        versions.setdefault((target.load_asset, target.partition_key), []).append(
             f"{key}@{hashlib.md5(landed_content(key)).hexdigest()}"
         )
     for (asset_key, partition), read in versions.items():

@@ -1,20 +1,21 @@
 """`make demo`: generate shop exports, load and model them for those days, print the KPIs.
 
 Runs in-process against the Dagster instance in $DAGSTER_HOME, so `make dev` afterwards shows these
-runs, the landed files and the materialized partitions in the UI.
+runs, the landed files and the materialized partitions in the UI. Ends with cli/backfill.py's one-line
+summary, and exit code 1 when a partition failed or was not built.
 """
 
 from __future__ import annotations
 
 import argparse
-from contextlib import redirect_stderr, redirect_stdout
+import sys
 from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
 
 from assets.kpi.sources import shop_exports_sensor
-from cli.runs import materialize_all_for_days
+from cli.runs import RangeRefused, backfill_days, plan_days, run_logs_to
 from definitions import build_definitions
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import load_settings
@@ -32,7 +33,7 @@ def record_landed_files(defs: dg.Definitions, instance: dg.DagsterInstance) -> i
     return len(events)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 2))
     parser.add_argument("--days", type=int, default=14)
@@ -43,17 +44,22 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = load_settings()
     defs = build_definitions(settings)
+    try:
+        plan_days(defs, args.start, last)
+    except RangeRefused as refused:
+        print(f"demo refused: {refused}", file=sys.stderr)
+        return 2
     report = generate_shop_exports(
         defs.resources["s3"], args.start, args.days, ShopConfig(seed=args.seed, orders_per_day=args.orders_per_day)
     )
     print(f"generated {len(report.files)} export files for {args.start}..{last} in {report.seconds:.1f}s")
     log_path = settings.home / "demo.log"
     print(f"running the KPI pipeline for {args.start}..{last} (run logs: {log_path})")
-    with dg.DagsterInstance.get() as instance, open(log_path, "w") as log, redirect_stdout(log), redirect_stderr(log):
+    with dg.DagsterInstance.get() as instance, run_logs_to(log_path):
         landed = record_landed_files(defs, instance)
-        results = materialize_all_for_days(defs, instance, args.start, last)
+        outcome = backfill_days(defs, instance, args.start, last)
     print(f"recorded {landed} landed file versions as materializations of the s3/shop/* assets")
-    for result in results:
+    for result in outcome.results:
         events = result.get_asset_materialization_events()
         checks = result.get_asset_check_evaluations()
         failed = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
@@ -67,8 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     kpis = warehouse.query(
         "SELECT order_date, gmv, net_revenue, orders, buyers, new_buyers, round(aov) AS aov, items_sold, "
         "round(cancel_rate, 4) AS cancel_rate FROM kpi.kpi_daily_sales "
-        "WHERE order_date BETWEEN $first AND $last ORDER BY order_date DESC LIMIT 7",
-        {"first": args.start, "last": last},
+        "WHERE order_date BETWEEN ? AND ? ORDER BY order_date DESC LIMIT 7",
+        [args.start, last],
     )
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print("\nkpi.kpi_daily_sales, last 7 days:")
@@ -77,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"dashboard: {settings.reports_dir / 'kpi_report.html'}")
     if settings.superset is not None:
         print(f"Superset dashboard: {settings.superset.url}/superset/dashboard/{load_bundle().dashboard_slug}/")
+    print(outcome.summary())
+    return 0 if outcome.succeeded else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

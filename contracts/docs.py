@@ -1,60 +1,49 @@
-"""Markdown documentation of the raw-source contracts, rendered from the contracts so that docs/ cannot drift.
+"""Markdown documentation of every raw source, rendered from its contracts so that docs/ cannot drift.
 
-    python -m contracts.docs            # rewrite docs/shop_exports.md
-    python -m contracts.docs --check    # exit 1 when docs/shop_exports.md is out of date
+    python -m contracts.docs            # rewrite docs/<source>.md for every registered source
+    python -m contracts.docs --check    # exit 1 when one of them is out of date
 
-tests/test_contract_docs.py fails when the committed file differs from the rendering.
+Sources are found by contracts/registry.py (docs/shop_exports.md today). tests/test_contract_docs.py fails
+when a committed file differs from its rendering.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from contracts import shop
-from contracts.schema import TableContract
+from contracts.registry import SourceContract, registered_sources
+from contracts.schema import MAX_LINE_BYTES, Field, TableContract
+from contracts.types import DUCKDB, SNOWFLAKE, ListOf, Struct, render
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHOP_DOC = REPO_ROOT / "docs" / "shop_exports.md"
+DOCS_DIR = Path(__file__).resolve().parents[1] / "docs"
 
-_SHOP_DELIVERY = """\
-## Landing layout and cadence
+# In a table row, a nested type's members have rows of their own: show only its outer shape.
+_DUCKDB_OUTER = replace(DUCKDB, struct=lambda members: "STRUCT(...)")
 
-- Where: an S3 bucket in the cloud, the same keys under the local lake folder locally.
-- Key: `{pattern}`, e.g. `{example}`.
-- Format: gzip-compressed JSON lines (UTF-8), one object per line, keys in the field order below. A field
-  that is not required is written as `null` when unknown.
-- Cadence: one export per table per business day (Asia/Seoul), delivered after midnight KST. Every day has a
-  `part-0000`, even when it holds no rows; a large day is split into `part-0000`, `part-0001`, ...
-- Timestamps: ISO-8601 with the offset, e.g. `2026-11-03T14:05:09+09:00`. Money: whole Korean won (KRW).
-
-### Versions: change-data capture
-
-- The file of day `dt` holds the rows created or changed on `dt` (the business day of the change). The first
-  export of `customers` and `products` is a full dump; later ones carry new and changed rows only.
-- A key can appear in several files, and twice in one file (an order placed and cancelled on the same
-  day): among the versions of a key, the one with the greatest version field wins.
-- Deliveries are at-least-once: the same line can appear twice. Drop exact duplicates.
-
-### Restatement window: 7 days
-
-An order changes status at most 7 days after it was placed (cancelled within 24 hours, refunded 2-7 days
-after placement). The order figures of day D are therefore final once the exports up to D+7 have landed, and
-loading the export of day E can restate the days E-7..E.
-
-### Late parts
-
-A part of a past day can arrive days later (for example `part-0001` of day D, delivered after the files of
-D+2). It adds rows that were missing from the first delivery and never replaces an earlier part: watch the
-bucket by last-modified time, not by partition, and reload the partition it belongs to.
-
+_MAX_LINE_MIB = MAX_LINE_BYTES // (1024 * 1024)
+_JSON_LINES_RULES = f"""\
 ### Malformed lines
 
 A small share of lines break the contract: cut-off JSON, a required field missing, a value of the wrong type,
 a value outside the allowed set, a number below its minimum. Loaders quarantine such a line with the rule it
-broke; one bad line never fails its file.
+broke; one bad line never fails its file. In detail:
+
+- A value must have its field's JSON type: a JSON string where a number or a boolean is expected is the
+  wrong type (`"unit_price": "68900"` is quarantined, never read as 68900), and so are a number where a
+  string is expected and an array or object for any scalar.
+- Integers are exact over their column's range: `bigint` -2^63..2^63-1 (9223372036854775807), `integer`
+  -2^31..2^31-1; an integer outside its range is quarantined as out of range, never rounded.
+- A number with a zero fractional part counts as an integer, as JSON Schema reads it: `1.0` and `1e3` are the
+  integers 1 and 1000, up to 2^53 in magnitude (beyond it a fraction or exponent cannot be read exactly, so
+  the line is quarantined); `1.5` in an integer field is quarantined.
+- A line longer than {_MAX_LINE_MIB} MiB ({MAX_LINE_BYTES:,} bytes) is quarantined; the other lines of its file load.
+- A zero-byte part is an empty part (exporters write one for an empty result). A non-empty file that is not
+  valid gzip (truncated, corrupt) is not a malformed line: it fails its partition, naming the file, until a
+  good copy is delivered.
 """
 
 
@@ -62,60 +51,93 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_table(contract: TableContract) -> str:
-    """One table's section: description, key, version field, and a row per field."""
+def _field_rows(field: Field, path: str) -> Iterator[str]:
+    """The field's row, then a row per member of a nested type: `event_params[].value.string_value`."""
+    allowed = ", ".join(f"`{v}`" for v in field.allowed) if field.allowed else ""
+    minimum = "" if field.min_value is None else str(field.min_value)
+    required = "yes" if field.required else "no (may be `null`)"
+    duckdb, snowflake = render(field.type, _DUCKDB_OUTER), render(field.type, SNOWFLAKE)
+    cells = (f"`{path}`", str(field.type), duckdb, snowflake, required, allowed, minimum, _cell(field.description))
+    yield "| " + " | ".join(cells) + " |"
+    data_type, member_path = field.type, path
+    while isinstance(data_type, ListOf):
+        data_type, member_path = data_type.element, member_path + "[]"
+    if isinstance(data_type, Struct):
+        for member in data_type.fields:
+            yield from _field_rows(member, f"{member_path}.{member.name}")
+
+
+def render_table(source: SourceContract, contract: TableContract) -> str:
+    """One table's section: description, key, version field, files, and a row per field and member."""
     key = ", ".join(f"`{k}`" for k in contract.primary_key)
+    versions = "every version is kept, one row per key and version" if contract.keeps_versions else "the greatest wins"
     lines = [
         f"### `{contract.name}`",
         "",
         contract.description,
         "",
         f"- Primary key: {key}",
-        f"- Version field: `{contract.version_field}` (the greatest wins)",
-        f"- Files: `{shop.export_partition_prefix(contract.name, 'YYYY-MM-DD')}part-NNNN.jsonl.gz`",
+        f"- Version field: `{contract.version_field}` ({versions})",
+        *([f"- Files: `{source.layout.pattern_for(contract.name)}`"] if source.layout else []),
         "",
-        "| Field | Type | Warehouse type | Required | Allowed values | Min | Description |",
-        "|---|---|---|---|---|---|---|",
+        "| Field | Type | DuckDB type | Snowflake type | Required | Allowed values | Min | Description |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for f in contract.fields:
-        allowed = ", ".join(f"`{v}`" for v in f.allowed) if f.allowed else ""
-        minimum = "" if f.min_value is None else str(f.min_value)
-        required = "yes" if f.required else "no (may be `null`)"
-        cells = (f"`{f.name}`", f.type, f.warehouse_type, required, allowed, minimum, _cell(f.description))
-        lines.append("| " + " | ".join(cells) + " |")
+    for field in contract.fields:
+        lines.extend(_field_rows(field, field.name))
     return "\n".join(lines) + "\n"
 
 
-def render_shop_exports() -> str:
-    """docs/shop_exports.md: the source's overview, landing layout and cadence, then every table."""
-    example = shop.export_file_key(shop.ORDERS.name, "2026-11-03", 0)
+def render_source(source: SourceContract) -> str:
+    """docs/<doc_name>: the source's overview, delivery, the loader's line rules, then every table."""
     sections = [
-        "# Shop service-database exports",
-        "<!-- Generated by `python -m contracts.docs` from contracts/shop.py. Do not edit by hand. -->",
-        inspect.cleandoc(shop.__doc__ or ""),
-        _SHOP_DELIVERY.format(
-            pattern=f"{shop.export_prefix('<table>')}dt=YYYY-MM-DD/part-NNNN.jsonl.gz", example=example
-        ),
+        f"# {source.title}",
+        f"<!-- Generated by `python -m contracts.docs` from {source.declared_in}. Do not edit by hand. -->",
+        source.overview,
+        source.delivery,
+        _JSON_LINES_RULES if source.json_lines else "",
         "## Tables",
-        *(render_table(contract) for contract in shop.SHOP_TABLES),
+        *(render_table(source, contract) for contract in source.tables),
     ]
-    return "\n\n".join(s.strip("\n") for s in sections) + "\n"
+    return "\n\n".join(s.strip("\n") for s in sections if s.strip()) + "\n"
+
+
+def doc_path(source: SourceContract, docs_dir: Path = DOCS_DIR) -> Path:
+    return docs_dir / source.doc_name
+
+
+def stale_docs(sources: Sequence[SourceContract], docs_dir: Path = DOCS_DIR) -> list[Path]:
+    """The docs files that differ from their rendering (or are missing)."""
+    stale = []
+    for source in sources:
+        path = doc_path(source, docs_dir)
+        if not path.exists() or path.read_text(encoding="utf-8") != render_source(source):
+            stale.append(path)
+    return stale
+
+
+def write_docs(sources: Sequence[SourceContract], docs_dir: Path = DOCS_DIR) -> list[Path]:
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sources:
+        path = doc_path(source, docs_dir)
+        path.write_text(render_source(source), encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contracts.docs", description="Render contract docs.")
-    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
     args = parser.parse_args(argv)
-    rendered = render_shop_exports()
+    sources = registered_sources()
     if args.check:
-        current = SHOP_DOC.read_text(encoding="utf-8") if SHOP_DOC.exists() else ""
-        if current != rendered:
-            print(f"{SHOP_DOC} is out of date: run `python -m contracts.docs`", file=sys.stderr)
-            return 1
-        return 0
-    SHOP_DOC.parent.mkdir(parents=True, exist_ok=True)
-    SHOP_DOC.write_text(rendered, encoding="utf-8")
-    print(f"wrote {SHOP_DOC}")
+        stale = stale_docs(sources)
+        for path in stale:
+            print(f"{path} is out of date: run `python -m contracts.docs`", file=sys.stderr)
+        return 1 if stale else 0
+    for path in write_docs(sources):
+        print(f"wrote {path}")
     return 0
 
 

@@ -33,6 +33,7 @@ from generator.export import (
 )
 from generator.faults import FaultConfig, apply_line_faults, choose_late_keys
 from generator.world import APP, BRANDS, CATEGORIES, GENDERS, REGIONS, WEB, Customers, Products, World, WorldConfig
+from generator.world_record import WorldRecord, record_world
 from resources.storage.interface import ObjectStore
 
 STATUS_CHANGE_WINDOW_DAYS = 7
@@ -330,7 +331,8 @@ def _hold_back_late(tables: dict[str, Table], rng: np.random.Generator, share: f
 def generate_shop_exports(
     store: ObjectStore, start: date, days: int, config: ShopConfig | None = None
 ) -> GenerationReport:
-    """Write the shop exports of `days` days from `start` into `store`, in delivery order."""
+    """Write the shop exports of `days` days from `start` into `store`, in delivery order, and record their
+    world in the store (generator/world_record.py) so that `python -m generator` can continue it."""
     config = config or ShopConfig()
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -364,6 +366,10 @@ def generate_shop_exports(
                 for table, rows in held_back.items():
                     deliver(table, late_day, rows, late=True)
         files = delivery.wait()
+    world = WorldRecord(
+        config.seed, world_start, config.orders_per_day, config.initial_customers, config.initial_products, last
+    )
+    record_world(store, world)
     return GenerationReport(
         world_start=world_start,
         start=start,

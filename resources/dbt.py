@@ -17,12 +17,17 @@ from importlib.metadata import distributions, version
 from pathlib import Path
 from typing import Any
 
+from dagster import get_dagster_logger
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
 from resources.settings import DBT_EXECUTABLE, DBT_VENV, REPO_ROOT, Settings
+from resources.warehouse.duckdb_lock import wait_for_write_lock
 
 DBT_PROJECTS_DIR = REPO_ROOT / "dbt"
+# What dagster-dbt starts: dbt, tied to the life of the process that starts it (see the script).
+DBT_LAUNCHER = Path(__file__).with_name("dbt_dies_with_parent.sh")
+LAUNCHED_DBT_VARIABLE = "CUMULUS_DBT_EXECUTABLE"
 # The dagster-dbt this module's overrides of private members (below) and assets/dbt_models.py's use of its
 # spec builder were written against; uv.lock pins it.
 PINNED_DAGSTER_DBT = "0.29.27"
@@ -112,7 +117,8 @@ TEST_SELECTION = {"DBT_INDIRECT_SELECTION": "cautious"}
 
 
 class WarehouseDbtResource(DbtCliResource):
-    """dbt, started with the environment its profile reads (e.g. the local warehouse file).
+    """dbt, started with the environment its profile reads (e.g. the local warehouse file), once the local
+    warehouse file's lock is free, and tied to the life of the process that starts it.
 
     The values travel with the resource rather than through the process environment, so two
     Definitions built from different settings in one process (tests do this) never cross wires.
@@ -121,10 +127,23 @@ class WarehouseDbtResource(DbtCliResource):
     profile_environment: dict[str, str] = {}
     runs_dir: str = ""
     """Where each invocation's target folder goes (artifacts, dbt.log); default: dbt's own `target/`."""
+    launched_dbt: str = ""
+    """The dbt that `dbt_executable` starts when that is DBT_LAUNCHER; empty: `dbt_executable` is dbt."""
+    warehouse_file: str = ""
+    """The DuckDB file dbt writes (local lane), whose lock an invocation waits for; empty: none."""
+    lock_timeout_seconds: float = 300.0
 
     def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+        if self.warehouse_file:
+            # dbt fails at once on a file another process holds (a load, an analyst's read-only session), as
+            # DuckDB does; the loads wait for it (DuckDBWarehouse.connect), and so does dbt, from here. A
+            # process taking the file in the ~3 s between this wait and dbt's own open still fails the step.
+            context = kwargs.get("context")
+            log = context.log if context is not None else get_dagster_logger()
+            wait_for_write_lock(Path(self.warehouse_file), self.lock_timeout_seconds, log)
+        launched = {LAUNCHED_DBT_VARIABLE: self.launched_dbt} if self.launched_dbt else {}
         # dagster-dbt starts the subprocess inside cli() and copies os.environ at that moment.
-        with _environment({**self.profile_environment, **TEST_SELECTION}):
+        with _environment({**self.profile_environment, **TEST_SELECTION, **launched}):
             return super().cli(args, **kwargs)
 
     def _get_unique_target_path(self, *, context: Any) -> Path:
@@ -144,7 +163,7 @@ class WarehouseDbtResource(DbtCliResource):
     def _cli_version(self) -> Version:
         """dagster-dbt runs `dbt --version` in a subprocess to tell dbt Core from Fusion. The executable is
         dbt's own environment's (`dbt_resource`), so the dbt-core installed there is the answer."""
-        return dbt_core_version(Path(self.dbt_executable).parent.parent)
+        return dbt_core_version(Path(self.launched_dbt or self.dbt_executable).parent.parent)
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         """dagster-dbt loads dbt's macros into an in-process adapter, used only by `fetch_row_counts()` and
@@ -171,8 +190,10 @@ def dbt_resource(settings: Settings, spec: DbtProjectSpec = KPI_DBT) -> Warehous
         project_dir=spec.project,
         profiles_dir=str(spec.project_dir),
         target=spec.target(settings),
+        dbt_executable=str(DBT_LAUNCHER),
         # dbt's own environment's, so nothing depends on PATH.
-        dbt_executable=str(DBT_EXECUTABLE),
+        launched_dbt=str(DBT_EXECUTABLE),
         profile_environment=settings.subprocess_environment(),
         runs_dir=str(settings.dbt_runs_dir),
+        warehouse_file="" if settings.is_cloud else str(settings.warehouse_path),
     )

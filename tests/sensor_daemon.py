@@ -1,16 +1,16 @@
 """What the sensor daemon and a finished load leave in the instance, for tests of the landing sensor.
 
-`evaluate_tick` only evaluates; the daemon then creates a run (not yet started) per run request (skipping run keys
-it has launched before), and the sensor reads those runs on its next tick. A finished load records the
-file versions it read and ends its runs.
+`evaluate_tick` only evaluates; the daemon then stores the asset events and creates a run (not yet started) per run
+request (skipping run keys it has launched before), and the sensor reads those on its next tick. A finished load
+records the file versions it read and ends its runs.
 """
 
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.storage.tags import RUN_KEY_TAG
+from dagster._core.storage.tags import RUN_FAILURE_REASON_TAG, RUN_KEY_TAG
 
-from assets.landing import LOADED_FILE_VERSIONS, version_tag
+from assets.landing_versions import LOADED_FILE_VERSIONS, version_tag
 from resources.storage.interface import ObjectStore
 
 
@@ -19,6 +19,8 @@ def tick_as_daemon(
 ):
     with dg.build_sensor_context(cursor=cursor, resources={"s3": store}, definitions=defs, instance=instance) as ctx:
         result = sensor.evaluate_tick(ctx)
+    for event in result.asset_events:  # recorded files, check evaluations: stored as the daemon stores them
+        instance.report_runless_asset_event(event)
     for request in result.run_requests or []:
         if not instance.get_runs(dg.RunsFilter(tags={RUN_KEY_TAG: request.run_key})):
             tags = {**request.tags, RUN_KEY_TAG: request.run_key}
@@ -42,4 +44,7 @@ def finish_load(
         for run in instance.get_runs(dg.RunsFilter(tags={version_tag(version): "requested"})):
             if not run.is_finished:
                 instance.delete_run(run.run_id)
-                instance.add_run(run.with_status(status))
+                ended = run.with_status(status)
+                if status == dg.DagsterRunStatus.FAILURE:  # its loader raised, as on a corrupt file
+                    ended = ended.with_tags({**run.tags, RUN_FAILURE_REASON_TAG: "STEP_FAILURE"})
+                instance.add_run(ended)

@@ -12,9 +12,11 @@ import dagster as dg
 import pytest
 
 from assets.kpi.keys import export_files_key, raw_table_key
-from assets.kpi.sources import route_shop_export, shop_exports_sensor
-from assets.landing import SweepCursor, landing_tick, version_tag
+from assets.kpi.sources import checks, export_files, export_route, shop_exports_sensor
+from assets.landing import SweepCursor, landing_tick
+from assets.landing_versions import version_tag
 from assets.partitions import recent_business_days
+from assets.unmapped_keys import UNMAPPED_KEYS_CHECK
 from contracts.shop import export_file_key
 from definitions import build_definitions
 from resources.settings import Settings
@@ -164,12 +166,76 @@ def test_more_than_a_page_of_objects_is_worked_off_in_budgeted_ticks(store, tick
     assert sorted(seen) == sorted(keys) and len(seen) == len(set(seen))
 
 
-def test_files_outside_the_export_layout_or_partitions_are_ignored(store, tick):
-    land(store, "shop/orders/_SUCCESS", b"")
-    land(store, "shop/unknown_table/dt=2026-11-03/part-0000.jsonl.gz", b"x")
+def unmapped_report(result: dg.SensorResult) -> dict[str, tuple[int, str]]:
+    """asset -> (count, listed keys) of the unmapped-keys check evaluations a tick reported."""
+    return {
+        e.asset_key.to_user_string(): (e.metadata[UNMAPPED_KEYS_CHECK].value, e.metadata["first_unmapped_keys"].value)
+        for e in result.asset_events
+        if isinstance(e, dg.AssetCheckEvaluation)
+    }
+
+
+def test_keys_that_map_to_no_partition_are_reported_once_per_change_and_never_loaded(store, tick, instance):
+    land(store, "shop/orders/_SUCCESS", b"")  # a marker: not data, not reported
+    land(store, "shop/orders/dt=latest/part-0000.jsonl.gz", b"x")
+    land(store, "shop/orders/dt=2026-02-30/part-0000.jsonl.gz", b"x")
     land(store, export_file_key("orders", "2019-01-01", 0), b"before the first partition")
-    result = tick(store, None)
-    assert result.run_requests == [] and result.skip_message
+    land(store, "shop/unknown_table/dt=2026-11-03/part-0000.jsonl.gz", b"x")
+    land(store, export_file_key("customers", "2026-11-03", 0), b"a good file")
+    first = tick(store, None)
+    assert [r.partition_key for r in first.run_requests] == ["2026-11-03"]
+    report = unmapped_report(first)
+    count, listed = report["s3/shop/orders"]
+    assert count == 4  # its three and the unknown table's, which may be any table's
+    assert "dt=latest is not a calendar date" in listed and "dt=2026-02-30 is not a calendar date" in listed
+    assert "2019-01-01 is before the first one (2026-01-01)" in listed and "names no known table" in listed
+    assert report["s3/shop/customers"][0] == 1 and "unknown_table" in report["s3/shop/customers"][1]
+    check = instance.get_latest_asset_check_evaluation_record(
+        dg.AssetCheckKey(export_files_key("orders"), UNMAPPED_KEYS_CHECK)
+    )
+    assert check.evaluation.passed is False and check.evaluation.severity == dg.AssetCheckSeverity.WARN
+
+    again = tick(store, first.cursor)  # the next lap meets the same keys: nothing new to say
+    assert unmapped_report(again) == {}
+
+    store.delete("shop/unknown_table/dt=2026-11-03/part-0000.jsonl.gz")
+    fixed = unmapped_report(tick(store, again.cursor))
+    assert fixed["s3/shop/orders"][0] == 3 and fixed["s3/shop/customers"] == (0, "none")
+
+
+def test_unmapped_keys_are_named_in_the_sensor_log_at_info_level(store, instance, capfd):
+    land(store, "shop/orders/dt=latest/part-0000.jsonl.gz", b"x")
+    with dg.build_sensor_context(instance=instance) as context:
+        landing_tick(context, store, export_route, recent_prefixes=[])
+    logged = capfd.readouterr().err
+    assert "INFO - 1 key maps to no partition under shop/: shop/orders/dt=latest/part-0000.jsonl.gz" in logged
+
+
+def test_the_check_run_from_the_ui_lists_the_bucket_and_agrees_with_the_sensor(store, tick, instance):
+    land(store, "shop/orders/dt=latest/part-0000.jsonl.gz", b"x")
+    only_checks = dg.AssetSelection.all_asset_checks()
+    result = dg.materialize([*export_files, *checks], resources={"s3": store}, instance=instance, selection=only_checks)
+    failed = {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations() if not e.passed}
+    assert failed == {"s3/shop/orders"} and len(result.get_asset_check_evaluations()) == 4
+    assert unmapped_report(tick(store, None)) == {}  # the same set as the check found: nothing new to report
+
+
+def test_a_lap_reports_only_the_keys_of_the_whole_lap_across_budgeted_ticks(store, instance, capfd):
+    """Slices of 2 over 5 objects: the report comes once, at the end of the lap, and counts every key."""
+    for day in ("latest", "2026-02-30", "2026-13-01"):
+        land(store, f"shop/orders/dt={day}/part-0000.jsonl.gz", b"x")
+    for part in (0, 1):
+        land(store, export_file_key("orders", "2026-11-03", part), b"%d" % part)
+    cursor, reports = None, []
+    for _ in range(3):
+        with dg.build_sensor_context(cursor=cursor, instance=instance) as context:
+            result = landing_tick(context, store, export_route, recent_prefixes=[], slice_size=2)
+        reports.append(unmapped_report(result))
+        cursor = result.cursor
+        for event in result.asset_events:
+            instance.report_runless_asset_event(event)
+    assert reports[:2] == [{}, {}] and reports[2]["s3/shop/orders"][0] == 3
+    assert "3 keys map to no partition under shop/" in capfd.readouterr().err  # counted across the lap's ticks
 
 
 def test_files_a_backfill_already_loaded_are_not_loaded_again(store, tick, instance):
@@ -218,9 +284,7 @@ def test_a_tick_looks_at_recent_days_and_one_slice_and_a_late_file_is_found_with
 
     def sweep_tick(cursor: str | None):
         with dg.build_sensor_context(cursor=cursor, instance=instance) as context:
-            return landing_tick(
-                context, store, prefix="shop/", recent_prefixes=recent, route=route_shop_export, slice_size=50
-            )
+            return landing_tick(context, store, export_route, recent_prefixes=recent, slice_size=50)
 
     yesterday = recent_business_days(2)[1]
     recent = [f"shop/orders/dt={day}/" for day in recent_business_days(2)]

@@ -1,5 +1,6 @@
 """Raw loads under bad input: quarantine with reasons, latest version wins, unreadable and missing files
-fail their partition naming the file without losing what was loaded, and re-runs are idempotent."""
+fail their partition naming the file without losing what was loaded, a zero-byte part is an empty part,
+and re-runs are idempotent."""
 
 from __future__ import annotations
 
@@ -17,12 +18,17 @@ from assets.kpi.keys import raw_table_key
 from assets.loading import count_lines
 from contracts.shop import ORDERS, export_file_key
 from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
-from resources.warehouse.interface import RawFile
+from resources.warehouse.interface import EXPORT_DATE, RawFile, RawPartition, UnreadableExportFile
 from tests.conftest import step_failures
 from tests.shop_records import jsonl_gz, order
 
 DAY = date(2026, 11, 3)
 ORDERS_KEY = [raw_table_key("orders")]
+
+
+def export_day(day: date) -> RawPartition:
+    """The shop's daily partition of `day`, as the KPI pipeline's raw tables load it."""
+    return RawPartition(day.isoformat(), EXPORT_DATE, day)
 
 
 @pytest.fixture
@@ -104,8 +110,37 @@ def test_an_unreadable_file_fails_its_partition_naming_the_file_and_loses_nothin
 def test_a_day_without_export_files_fails_naming_what_is_missing(lane):
     result = lane.run_days(DAY, keys=ORDERS_KEY, raise_on_error=False)
     assert not result.success
-    assert "no export file of orders for 2026-11-03" in step_failures(result)
+    assert "no file of orders for partition 2026-11-03" in step_failures(result)
     assert "shop/orders/dt=2026-11-03/" in step_failures(result)
+
+
+def test_a_zero_byte_part_is_an_empty_part_that_loads_nothing_without_error(lane):
+    """Exporters write a zero-byte part for an empty result: it is read as 0 lines, not as a corrupt gzip."""
+    full, empty = export_file_key("orders", "2026-11-03", 0), export_file_key("orders", "2026-11-03", 1)
+    lane.lake.write_bytes(full, jsonl_gz(order(), order(order_id=2)))
+    lane.lake.write_bytes(empty, b"")
+    result = lane.run_days(DAY, keys=ORDERS_KEY)
+    assert list(lane.table("raw.orders", "order_id")["order_id"]) == [1, 2]
+    metadata = result.asset_materializations_for_node("snowflake__raw__orders")[0].metadata
+    assert metadata["lines_read"].value == 2 and metadata["quarantined"].value == 0
+    assert len(metadata["file_versions"].value) == 2  # the empty part counts as loaded: no reload requested
+    assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()}["reconciles_with_files"]
+
+
+def test_a_partition_of_only_zero_byte_parts_loads_empty(lane):
+    lane.lake.write_bytes(export_file_key("orders", "2026-11-03", 0), b"")
+    result = lane.run_days(DAY, keys=ORDERS_KEY)
+    assert result.success and lane.table("raw.orders", "order_id").empty
+    assert result.asset_materializations_for_node("snowflake__raw__orders")[0].metadata["dagster/row_count"].value == 0
+
+
+def test_a_non_empty_file_that_is_not_gzip_fails_its_partition_naming_file_and_partition(lane):
+    bad = export_file_key("orders", "2026-11-03", 0)
+    lane.lake.write_bytes(bad, order().encode() + b"\n")  # JSON lines, but not gzipped as its name says
+    result = lane.run_days(DAY, keys=ORDERS_KEY, raise_on_error=False)
+    assert not result.success
+    assert f"2026-11-03: export file {bad} is unreadable" in step_failures(result)
+    assert lane.table("raw.orders", "order_id").empty
 
 
 def test_a_partition_key_outside_the_partitions_is_refused_clearly(lane):
@@ -126,7 +161,7 @@ def _load_in_another_process(path: str, file: str, order_id: int) -> int:
     warehouse = DuckDBWarehouse(path=path)
     key = f"shop/orders/dt=2026-11-0{order_id}/part-0000.jsonl.gz"
     day = date(2026, 11, order_id)
-    return warehouse.load_raw_partition(ORDERS, day, [RawFile(key, "etag", Path(file))]).rows_loaded
+    return warehouse.load_raw_partition(ORDERS, export_day(day), [RawFile(key, "etag", Path(file))]).rows_loaded
 
 
 def test_concurrent_loads_from_separate_processes_wait_for_the_lock_instead_of_failing(tmp_path):
@@ -154,8 +189,29 @@ def test_the_independent_recount_counts_every_line_and_names_a_truncated_file(tm
 
     truncated = tmp_path / "truncated.jsonl.gz"
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    with pytest.raises(RuntimeError, match="cannot count lines of .*truncated.jsonl.gz"):
+    with pytest.raises(UnreadableExportFile, match="export file .*truncated.jsonl.gz is unreadable: cannot count"):
         count_lines(truncated)
+    empty = tmp_path / "empty.jsonl.gz"
+    empty.touch()
+    assert count_lines(empty) == 0
+
+
+def test_a_quarantine_table_keyed_by_export_date_is_converted_to_partition_keys_in_place(tmp_path):
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "wh.duckdb"))
+    with warehouse.connect() as con:  # the table as loads before partition keys left it
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            "CREATE TABLE raw.quarantine (source_table VARCHAR, export_date DATE, source_key VARCHAR, "
+            "line_number BIGINT, reason VARCHAR, raw_line VARCHAR)"
+        )
+        con.execute("INSERT INTO raw.quarantine VALUES ('orders', '2026-11-02', 'k', 1, 'not valid JSON', '{')")
+    file = tmp_path / "orders.jsonl.gz"
+    file.write_bytes(jsonl_gz(order(), "{"))
+    raw_file = RawFile(export_file_key("orders", "2026-11-03", 0), "e", file)
+    warehouse.load_raw_partition(ORDERS, export_day(DAY), [raw_file])
+    assert warehouse.table_columns("raw", "quarantine")[1] == ("partition_key", "VARCHAR")
+    rows = warehouse.query("SELECT partition_key, line_number FROM raw.quarantine ORDER BY partition_key")
+    assert list(zip(rows["partition_key"], rows["line_number"], strict=True)) == [("2026-11-02", 1), ("2026-11-03", 2)]
 
 
 def _other_process_reads(path: str) -> subprocess.CompletedProcess:
@@ -172,7 +228,7 @@ def test_a_session_keeps_the_warehouse_open_across_loads_and_other_processes_rea
         file.write_bytes(jsonl_gz(*(order(order_id=i * 100 + n) for n in range(50))))
         files.append((date(2026, 11, i), RawFile(f"shop/orders/dt=2026-11-0{i}/part-0000.jsonl.gz", "e", file)))
     with warehouse.session():
-        loaded = [warehouse.load_raw_partition(ORDERS, day, [file]).rows_loaded for day, file in files]
+        loaded = [warehouse.load_raw_partition(ORDERS, export_day(day), [file]).rows_loaded for day, file in files]
         # Reads inside the session (read-only by default) attach to the open database and see every load.
         assert warehouse.query("SELECT count(*) AS n FROM raw.orders")["n"].item() == 150
         assert warehouse.table_columns("raw", "orders")

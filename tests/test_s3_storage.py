@@ -17,7 +17,7 @@ import pytest
 
 from assets.kpi.keys import raw_table_key
 from assets.kpi.sources import shop_exports_sensor
-from assets.landing import version_tag
+from assets.landing_versions import version_tag
 from contracts.shop import export_file_key
 from definitions import build_definitions
 from devtools.emulators import FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, moto_server
@@ -119,22 +119,33 @@ def test_listing_more_than_a_thousand_keys_really_paginates(endpoint, backlog):
     store = new_store(endpoint, bucket)
     calls = count_listings(store)
     assert [o.key for o in store.list_objects("shop/")] == expected  # every key once, in order
-    assert len(calls) == 2 and calls[1]["StartAfter"] == expected[999]
+    assert len(calls) == 2 and calls[1]["ContinuationToken"]  # boto3's paginator carries on where S3 stopped
 
     calls.clear()
     assert [o.key for o in store.list_objects("shop/", page_size=300)] == expected
     assert len(calls) == 4 and all(c["MaxKeys"] == 300 for c in calls)
 
     # One page larger than S3 serves in a call: continued with the continuation token, never asking for
-    # more than 1,000 (moto would hand out all 1,150 at once; real S3 stops at 1,000).
+    # more than 1,000 a call (moto would hand out all 1,150 at once; real S3 stops at 1,000).
     calls.clear()
     page = store.list_page("shop/", page_size=BACKLOG + 100)
     assert [o.key for o in page] == expected
-    assert [c["MaxKeys"] for c in calls] == [1000, 250] and "ContinuationToken" in calls[1]
+    assert [c["MaxKeys"] for c in calls] == [1000, 1000] and "ContinuationToken" in calls[1]
 
     calls.clear()
     tail = store.list_page("shop/", start_after=expected[1099], page_size=1000)
     assert [o.key for o in tail] == expected[1100:] and len(calls) == 1
+
+
+def test_a_bounded_page_stops_listing_at_its_bound(endpoint, backlog):
+    """A sweep slice lists at most its page size of the bucket, from where the last one stopped."""
+    bucket, keys = backlog
+    expected = sorted(keys)
+    store = new_store(endpoint, bucket)
+    calls = count_listings(store)
+    page = store.list_page("shop/", start_after=expected[9], page_size=1001)
+    assert [o.key for o in page] == expected[10:1011]
+    assert len(calls) == 2 and calls[0]["StartAfter"] == expected[9]
 
 
 def test_etag_is_the_md5_and_survives_an_identical_rewrite(store):

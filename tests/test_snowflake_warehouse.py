@@ -1,5 +1,5 @@
 """`SnowflakeWarehouse` against a fakesnow server: the same results as `DuckDBWarehouse` for the same files,
-idempotent day replacement in one transaction, `$param` queries, logical column types, and clear failures
+idempotent day replacement in one transaction, `?`-bound queries, logical column types, and clear failures
 (unreadable file, stopped endpoint) that leave Snowflake untouched."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import pytest
 
 from contracts.shop import ORDER_ITEMS, ORDERS, export_file_key
 from devtools.fakesnow_server import FAKE_SNOWFLAKE_CREDENTIALS, fakesnow_server
-from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
+from resources.warehouse import snowflake_staging as staging
 from resources.warehouse import snowflake_warehouse as sw
 from resources.warehouse import validation_sql as rv
-from resources.warehouse.interface import QUARANTINE_COLUMNS, RawFile, UnreadableExportFile
+from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
+from resources.warehouse.interface import EXPORT_DATE, QUARANTINE_COLUMNS, RawFile, RawPartition, UnreadableExportFile
 from resources.warehouse.snowflake_warehouse import SnowflakeUnreachableError, SnowflakeWarehouse
 from tests.shop_records import jsonl_gz, order
 from tests.table_rows import comparable
@@ -26,6 +27,10 @@ pytestmark = pytest.mark.emulator
 DATABASE = "CUMULUS"
 SECRET = "not-a-real-password-7f3a"
 DAY, NEXT_DAY = date(2026, 11, 3), date(2026, 11, 4)
+
+
+def export_day(day: date) -> RawPartition:
+    return RawPartition(day.isoformat(), EXPORT_DATE, day)
 
 
 def export(tmp: Path, day: date, part: int, *lines: str) -> RawFile:
@@ -81,22 +86,22 @@ def duckdb_warehouse(tmp_path_factory) -> DuckDBWarehouse:
 
 
 def day_rows(wh, day: date) -> list[dict]:
-    return comparable(wh.query("SELECT * FROM raw.orders WHERE _export_date = $d ORDER BY order_id", {"d": day}))
+    return comparable(wh.query("SELECT * FROM raw.orders WHERE _export_date = ? ORDER BY order_id", [day]))
 
 
 def day_quarantine(wh, day: date) -> list[dict]:
     return comparable(
         wh.query(
-            "SELECT * FROM raw.quarantine WHERE source_table = $t AND export_date = $d "
+            "SELECT * FROM raw.quarantine WHERE source_table = ? AND partition_key = ? "
             "ORDER BY source_key, line_number",
-            {"t": "orders", "d": day},
+            ["orders", day.isoformat()],
         )
     )
 
 
 def test_a_day_loads_exactly_as_in_duckdb(warehouse, duckdb_warehouse, files):
-    result = warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
-    local = duckdb_warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
+    result = warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY])
+    local = duckdb_warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY])
     assert result == local
     assert (result.lines_read, result.rows_loaded, result.quarantined, result.duplicates_dropped) == (7, 3, 2, 2)
     assert result.quarantine_reasons == {
@@ -115,7 +120,7 @@ def test_a_day_loads_exactly_as_in_duckdb(warehouse, duckdb_warehouse, files):
 
 def test_re_running_a_day_gives_identical_rows(warehouse, files):
     before = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
-    again = warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
+    again = warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY])
     assert again.rows_loaded == 3 and again.quarantined == 2
     assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
     total = warehouse.query("SELECT count(*) AS n, count(DISTINCT order_id) AS ids FROM raw.orders").iloc[0]
@@ -124,8 +129,8 @@ def test_re_running_a_day_gives_identical_rows(warehouse, files):
 
 def test_a_second_day_leaves_the_first_alone(warehouse, duckdb_warehouse, files):
     first = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
-    result = warehouse.load_raw_partition(ORDERS, NEXT_DAY, files[NEXT_DAY])
-    assert result == duckdb_warehouse.load_raw_partition(ORDERS, NEXT_DAY, files[NEXT_DAY])
+    result = warehouse.load_raw_partition(ORDERS, export_day(NEXT_DAY), files[NEXT_DAY])
+    assert result == duckdb_warehouse.load_raw_partition(ORDERS, export_day(NEXT_DAY), files[NEXT_DAY])
     assert (result.rows_loaded, result.quarantined) == (1, 1)
     assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == first
     assert day_rows(warehouse, NEXT_DAY) == day_rows(duckdb_warehouse, NEXT_DAY)
@@ -133,7 +138,7 @@ def test_a_second_day_leaves_the_first_alone(warehouse, duckdb_warehouse, files)
 
 def test_a_failure_inside_the_transaction_keeps_the_previous_rows(warehouse, files, monkeypatch):
     before = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
-    real_copy = sw.copy_into
+    real_copy = staging.copy_into
 
     def copy_then_fail(cur, table, location, expected_rows):
         real_copy(cur, table, location, expected_rows)
@@ -141,24 +146,23 @@ def test_a_failure_inside_the_transaction_keeps_the_previous_rows(warehouse, fil
 
     monkeypatch.setattr(sw, "copy_into", copy_then_fail)
     with pytest.raises(RuntimeError, match="injected failure"):
-        warehouse.load_raw_partition(ORDERS, DAY, files[DAY][:1])  # would drop order 5's later version
+        warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY][:1])  # would drop order 5's later version
     assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
 
 
-def test_query_binds_dollar_params_safely(warehouse):
-    # (a '$d' inside a literal is covered by tests/test_pyformat_params.py: fakesnow itself would take it for
-    # a session variable, real Snowflake does not)
+def test_query_binds_parameters_through_the_connector(warehouse):
+    """`?` placeholders go to the connector's qmark binding: a value is never spliced into the SQL text."""
     frame = warehouse.query(
-        "SELECT count(*) AS n, '100%' AS pct FROM raw.orders WHERE _export_date = $d AND status = $s",
-        {"d": DAY, "s": "paid' OR 'x'='x"},
+        "SELECT count(*) AS n, '100%' AS pct FROM raw.orders WHERE _export_date = ? AND status = ?",
+        [DAY, "paid' OR 'x'='x"],
     )
     assert list(frame.columns) == ["n", "pct"]
     assert frame.iloc[0].tolist() == [0, "100%"]  # the quote in the value stays inside the value
-    assert int(warehouse.query("SELECT count(*) AS n FROM raw.orders WHERE status = $s", {"s": "paid"}).iloc[0, 0]) == 3
+    assert int(warehouse.query("SELECT count(*) AS n FROM raw.orders WHERE status = ?", ["paid"]).iloc[0, 0]) == 3
 
 
 def test_table_columns_are_lower_case_logical_types(warehouse):
-    assert warehouse.table_columns("raw", "orders") == rv.warehouse_columns(ORDERS)
+    assert warehouse.table_columns("raw", "orders") == rv.warehouse_columns(ORDERS, EXPORT_DATE)
     assert warehouse.table_columns("raw", "quarantine") == list(QUARANTINE_COLUMNS)
     assert warehouse.table_columns("raw", "no_such_table") == []
     # INTEGER survives the round trip (NUMBER(10,0)), not only BIGINT (NUMBER(38,0))
@@ -171,13 +175,13 @@ def test_an_unreadable_file_is_named_and_snowflake_is_untouched(warehouse, files
     broken.write_bytes(gzip.compress(b'{"order_item_id": 1}\n' * 1000)[:60])
     before = (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY))
     with pytest.raises(UnreadableExportFile, match="part-0000.jsonl.gz") as error:
-        warehouse.load_raw_partition(ORDER_ITEMS, DAY, [RawFile(key, "e", broken)])
+        warehouse.load_raw_partition(ORDER_ITEMS, export_day(DAY), [RawFile(key, "e", broken)])
     assert error.value.key == key
     assert warehouse.table_columns("raw", "order_items") == []  # not even created
     assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
     unreadable = RawFile(export_file_key("orders", DAY.isoformat(), 9), "e", broken)
     with pytest.raises(UnreadableExportFile):
-        warehouse.load_raw_partition(ORDERS, DAY, [*files[DAY], unreadable])
+        warehouse.load_raw_partition(ORDERS, export_day(DAY), [*files[DAY], unreadable])
     assert (day_rows(warehouse, DAY), day_quarantine(warehouse, DAY)) == before
 
 
@@ -195,9 +199,9 @@ def test_a_stopped_endpoint_fails_fast_and_clearly_and_keeps_the_committed_rows(
     with fakesnow_server(durable=True) as server:
         server.create_database(DATABASE)
         warehouse = new_warehouse(server.endpoint)
-        assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY][:1]).rows_loaded == 3
+        assert warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY][:1]).rows_loaded == 3
         committed = day_rows(warehouse, DAY)
-        real_copy = sw.copy_into
+        real_copy = staging.copy_into
 
         def stop_then_copy(*args):
             server.stop()  # mid-way: files staged, the day deleted inside the open transaction
@@ -206,12 +210,12 @@ def test_a_stopped_endpoint_fails_fast_and_clearly_and_keeps_the_committed_rows(
         monkeypatch.setattr(sw, "copy_into", stop_then_copy)
         started = time.monotonic()
         with pytest.raises(SnowflakeUnreachableError, match=f"127.0.0.1:{server.port}"):
-            warehouse.load_raw_partition(ORDERS, DAY, files[DAY])
+            warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY])
         print(f"mid-way failure after {time.monotonic() - started:.1f} s")
         assert time.monotonic() - started < 20
         monkeypatch.undo()
         for call in (
-            lambda: warehouse.load_raw_partition(ORDERS, DAY, files[DAY]),
+            lambda: warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY]),
             lambda: warehouse.query("SELECT count(*) FROM raw.orders"),
             lambda: warehouse.table_columns("raw", "orders"),
         ):
@@ -224,5 +228,5 @@ def test_a_stopped_endpoint_fails_fast_and_clearly_and_keeps_the_committed_rows(
         # no trace, and the same resource (no connection kept between calls) loads again.
         server.restart()
         assert day_rows(warehouse, DAY) == committed
-        assert warehouse.load_raw_partition(ORDERS, DAY, files[DAY]).rows_loaded == 3
+        assert warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY]).rows_loaded == 3
         assert day_rows(warehouse, DAY) != committed  # order 5's later version, from the second file

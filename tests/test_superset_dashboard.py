@@ -20,7 +20,7 @@ from assets.kpi.dashboards import kpi_superset_dashboard as superset_asset
 from devtools.emulators import free_port
 from resources.superset.bundle import BUNDLE_DIR, load_bundle
 from resources.superset.client import SupersetRequestRejected, SupersetSession
-from resources.superset.dashboard import SupersetDashboard, rison
+from resources.superset.dashboard import SupersetDashboard, list_query
 from resources.superset.serving_copy import publish_serving_copy
 from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
 from tests.conftest import SUPERSET_LANE_DAYS as DAYS
@@ -75,8 +75,7 @@ def kpi_snapshot(lane: Lane) -> dict[str, pd.DataFrame]:
 
 
 def listed(api: SupersetSession, kind: str, column: str, value: str) -> list[int]:
-    q = rison({"columns": ["id"], "filters": [{"col": column, "opr": "eq", "value": value}]})
-    return api.get(f"/api/v1/{kind}/", params={"q": q})["ids"]
+    return api.get(f"/api/v1/{kind}/", params={"q": list_query(["id"], column, value)})["ids"]
 
 
 def sql_lab(api: SupersetSession, database_id: int, sql: str) -> dict:
@@ -105,12 +104,7 @@ def test_the_published_dashboard_shows_the_numbers_of_the_kpi_tables(lane, super
     }
     assert len(materialization.metadata["charts_verified"].value) == len(load_bundle().charts)
     # Independently of the asset's own verification: the GMV chart's data equals the table's gmv column.
-    q = rison(
-        {
-            "columns": ["datasource_id", "params"],
-            "filters": [{"col": "slice_name", "opr": "eq", "value": "GMV per day"}],
-        }
-    )
+    q = list_query(["datasource_id", "params"], "slice_name", "GMV per day")
     [chart] = api.get("/api/v1/chart/", params={"q": q})["result"]
     params = json.loads(chart["params"])
     body = {

@@ -28,5 +28,6 @@ def kpi_definitions(with_superset: bool) -> dg.Definitions:
             *POLICY.assets(_model_family, models.dbt_models),
             *POLICY.assets(AssetFamily.USER_FACING, [dashboards.kpi_dashboard, *superset]),
         ],
+        asset_checks=sources.checks,
         sensors=sources.sensors,
     )

@@ -9,12 +9,15 @@ from dagster import (
 )
 
 from assets.kpi.keys import GROUP, LAKE, WAREHOUSE, WAREHOUSE_POOL, export_files_key, raw_table_key
-from assets.landing import ExistingDays, LandingRoute, day_partition_of, landing_tick, raw_file_spec
-from assets.loading import build_raw_table_asset
-from assets.partitions import daily_partitions, recent_business_days
+from assets.landing import landing_tick, raw_file_spec
+from assets.landing_routes import LandingRoute
+from assets.loading import RawTableSource, build_raw_table_asset
+from assets.partitions import daily_partitions
 from assets.policies import SENSOR_TICK_SECONDS
-from contracts.shop import SHOP_TABLES, SOURCE, TABLES_BY_NAME, export_partition_prefix, export_prefix
+from assets.unmapped_keys import unmapped_keys_checks
+from contracts.shop import EXPORT_LAYOUT, SHOP_TABLES, SOURCE, export_prefix
 from resources.storage.interface import ObjectStore
+from resources.warehouse.interface import EXPORT_DATE
 
 export_files = [
     raw_file_spec(
@@ -27,12 +30,22 @@ export_files = [
     for c in SHOP_TABLES
 ]
 
+raw_sources = {
+    c.name: RawTableSource(
+        c,
+        daily_partitions,
+        prefix_of=lambda key, table=c.name: EXPORT_LAYOUT.partition_prefix(table, key),
+        suffix=EXPORT_LAYOUT.suffix,
+        partition_column=EXPORT_DATE,
+    )
+    for c in SHOP_TABLES
+}
+
 raw_tables = [
     build_raw_table_asset(
-        c,
+        raw_sources[c.name],
         key=raw_table_key(c.name),
         files_asset=export_files_key(c.name),
-        partitions_def=daily_partitions,
         group_name=GROUP,
         store_resource_key=LAKE,
         warehouse_resource_key=WAREHOUSE,
@@ -42,18 +55,13 @@ raw_tables = [
     for c in SHOP_TABLES
 ]
 
-export_days = ExistingDays(daily_partitions)
-
-
-def route_shop_export(key: str) -> LandingRoute | None:
-    """`shop/<table>/dt=YYYY-MM-DD/part-*.jsonl.gz` -> that table's files and raw-table partition."""
-    parts = key.split("/")
-    if len(parts) != 4 or parts[0] != SOURCE or parts[1] not in TABLES_BY_NAME or not key.endswith(".jsonl.gz"):
-        return None
-    partition = day_partition_of(key, export_days)
-    if partition is None:
-        return None
-    return LandingRoute(export_files_key(parts[1]), raw_table_key(parts[1]), partition)
+export_route = LandingRoute(
+    name="shop_exports",
+    layout=EXPORT_LAYOUT,
+    files_assets={c.name: export_files_key(c.name) for c in SHOP_TABLES},
+    partitions_def=daily_partitions,
+    load_assets={c.name: raw_table_key(c.name) for c in SHOP_TABLES},
+)
 
 
 # Days whose export prefixes every tick lists: today's and yesterday's (business time), where a day's
@@ -69,10 +77,10 @@ RECENT_EXPORT_DAYS = 2
     description=f"Watches `{SOURCE}/` for new or re-delivered export files and loads their day-partitions.",
 )
 def shop_exports_sensor(context: SensorEvaluationContext, s3: ObjectStore) -> SensorResult:
-    days = recent_business_days(RECENT_EXPORT_DAYS)
-    recent = [export_partition_prefix(c.name, day) for c in SHOP_TABLES for day in days]
-    return landing_tick(context, s3, prefix=f"{SOURCE}/", recent_prefixes=recent, route=route_shop_export)
+    recent = export_route.recent_prefixes(RECENT_EXPORT_DAYS)
+    return landing_tick(context, s3, export_route, recent_prefixes=recent)
 
 
 assets = [*export_files, *raw_tables]
+checks = [unmapped_keys_checks(export_route, store_resource_key=LAKE)]
 sensors = [shop_exports_sensor]

@@ -1,8 +1,11 @@
 """The KPI dashboard: where the KPI tables are published for people to read.
 
-One interface with a local and a cloud implementation (see ARCHITECTURE.md): locally a self-contained HTML
-report written to a folder; in the cloud, Superset, returning its dashboard URL through the same
-`PublishedDashboard`, so the asset that publishes does not care which one it got.
+`KpiDashboard` takes the KPI tables and publishes them; its one implementation, `HtmlReportDashboard`,
+writes a self-contained HTML report to a folder, in both lanes (the `dashboard` resource, asset
+`dashboards/kpi_report`). Superset does not implement this interface: `resources/superset/dashboard.py`'s
+`SupersetDashboard` is its own resource (`superset`, present only when CUMULUS_SUPERSET_URL is set) that
+imports the dashboard bundle of superset/bundle/ and verifies its charts against the warehouse, for the
+asset `dashboards/kpi_superset`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The S3 implementation of `ObjectStore`, built on dagster-aws's `S3Resource`.
 
 Behaves like `LocalObjectStore` where the pipelines care: listings sorted by key, one page at a time
-(`list_objects_v2` with `StartAfter`/`MaxKeys`; S3 answers at most 1,000 keys a call, so a larger page is
-fetched in several calls), etags without quotes (the MD5 of the content for single-part uploads), and
-last-modified times as tz-aware UTC datetimes (S3 keeps them to the second).
+(boto3's `list_objects_v2` paginator from `StartAfter`, bounded by `MaxItems`; S3 answers at most 1,000
+keys a call, so a larger page takes several calls), etags without quotes (the MD5 of the content for
+single-part uploads), and last-modified times as tz-aware UTC datetimes (S3 keeps them to the second).
 
 `endpoint_url` points the client at an S3-compatible endpoint instead of AWS (moto server in the tests);
 it is configuration, never hard-coded. Credentials come from the fields if set, else boto3's usual chain.
@@ -108,21 +108,23 @@ class S3ObjectStore(ObjectStore):
     def list_page(self, prefix: str, start_after: str = "", page_size: int = 1000) -> list[StoredObject]:
         if page_size < 1:
             raise ValueError(f"page_size must be positive, got {page_size}")
-        client = self.get_client()
-        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": min(page_size, S3_MAX_KEYS)}
+        return list(self._paginate(prefix, start_after, page_size, max_items=page_size))
+
+    def list_objects(self, prefix: str, page_size: int = 1000) -> Iterator[StoredObject]:
+        """Every object under `prefix`: one paginated listing (continuation tokens), not a page per call."""
+        yield from self._paginate(prefix, "", page_size, max_items=None)
+
+    def _paginate(self, prefix: str, start_after: str, page_size: int, max_items: int | None) -> Iterator[StoredObject]:
+        """boto3's `list_objects_v2` paginator: `page_size` keys a call (S3 serves at most 1,000), stopping
+        after `max_items` keys, so a bounded page costs only the calls it needs."""
+        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if start_after:
             request["StartAfter"] = start_after
-        objects: list[StoredObject] = []
+        config = {"PageSize": min(page_size, S3_MAX_KEYS), "MaxItems": max_items}
+        pages = self.get_client().get_paginator("list_objects_v2").paginate(**request, PaginationConfig=config)
         with self._calling(f"listing {self._url(prefix)}"):
-            while True:
-                response = client.list_objects_v2(**request)
-                objects += [_stored_object(item) for item in response.get("Contents", [])]
-                if len(objects) >= page_size or not response.get("IsTruncated"):
-                    return objects[:page_size]
-                # A page larger than one call allows: continue where S3 stopped (StartAfter is then ignored).
-                request.pop("StartAfter", None)
-                request["ContinuationToken"] = response["NextContinuationToken"]
-                request["MaxKeys"] = min(page_size - len(objects), S3_MAX_KEYS)
+            for page in pages:
+                yield from (_stored_object(item) for item in page.get("Contents", []))
 
     def _get_object(self, key: str) -> dict:
         """`get_object`, with a missing key reported as FileNotFoundError naming it."""

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import prison
 from dagster import ConfigurableResource
 
 from resources.superset.bundle import BUNDLE_DIR, Bundle, ChartSpec, DatasetSpec, load_bundle
@@ -39,17 +40,10 @@ if TYPE_CHECKING:
 Query = Callable[[str], "pd.DataFrame"]  # read-only SQL on the warehouse
 
 
-def rison(value: Any) -> str:
-    """Superset's list endpoints take their `q` parameter in Rison (a compact JSON for URLs)."""
-    if isinstance(value, dict):
-        return "(" + ",".join(f"{k}:{rison(v)}" for k, v in value.items()) + ")"
-    if isinstance(value, list | tuple):
-        return "!(" + ",".join(rison(v) for v in value) + ")"
-    if isinstance(value, bool):
-        return "!t" if value else "!f"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("!", "!!").replace("'", "!'") + "'"
+def list_query(columns: list[str], column: str, value: Any) -> str:
+    """The `q` parameter of a Superset list endpoint (Rison, as Superset decodes it with `prison`): these
+    columns of the rows whose `column` equals `value`."""
+    return prison.dumps({"columns": columns, "filters": [{"col": column, "opr": "eq", "value": value}]})
 
 
 @dataclass(frozen=True)
@@ -143,8 +137,7 @@ class SupersetDashboard(ConfigurableResource):
 
 
 def _id_by_uuid(session: SupersetSession, kind: str, uuid: str) -> int:
-    q = rison({"columns": ["id"], "filters": [{"col": "uuid", "opr": "eq", "value": uuid}]})
-    ids = session.get(f"/api/v1/{kind}/", params={"q": q})["ids"]
+    ids = session.get(f"/api/v1/{kind}/", params={"q": list_query(["id"], "uuid", uuid)})["ids"]
     if len(ids) != 1:
         raise SupersetError(f"Superset at {session.url} has {len(ids)} {kind}s with uuid {uuid} after the import")
     return ids[0]
@@ -174,11 +167,7 @@ def _chart_problem(session: SupersetSession, chart: ChartSpec, query: Query) -> 
     """Fetch the chart's numbers from Superset and compare them with the KPI table; (problem, rows)."""
     found = session.get(
         "/api/v1/chart/",
-        params={
-            "q": rison(
-                {"columns": ["id", "datasource_id"], "filters": [{"col": "uuid", "opr": "eq", "value": chart.uuid}]}
-            )
-        },
+        params={"q": list_query(["id", "datasource_id"], "uuid", chart.uuid)},
     )["result"]
     if len(found) != 1:
         return f"{chart.name}: {len(found)} charts with its uuid in Superset", 0

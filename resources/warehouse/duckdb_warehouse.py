@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +11,14 @@ import duckdb
 
 from contracts.schema import TableContract
 from resources.warehouse import validation_sql as rv
+from resources.warehouse.duckdb_lock import LockWait
 from resources.warehouse.interface import (
     QUARANTINE_COLUMNS,
     QUARANTINE_TABLE,
     RAW_SCHEMA,
     RawFile,
     RawLoadResult,
+    RawPartition,
     Warehouse,
 )
 from resources.warehouse.validation import LOAD_MEMORY_LIMIT, validate_files
@@ -30,12 +29,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _is_lock_conflict(error: duckdb.Error) -> bool:
-    return "lock" in str(error).lower()
+# DuckDB 1.x/2.0 on POSIX, when another process holds the file: IOException 'IO Error: Could not set lock on
+# file "<path>": Conflicting lock is held in <program> (PID <n>). See also <docs>'. A corrupt file (even one
+# under a folder named `blocks/`) raises an IOException too, "... is not a valid DuckDB database file!".
+_OPEN_HERE_OTHERWISE = (
+    "Connection Error: Can't open a connection to same database file with a different configuration than "
+    "existing connections"
+)
 
 
 def _is_open_for_writing_here(error: duckdb.Error) -> bool:
-    return "different configuration than existing connections" in str(error)
+    """This process already has the file open with another configuration (read-write, in a session)."""
+    return isinstance(error, duckdb.ConnectionException) and str(error).startswith(_OPEN_HERE_OTHERWISE)
 
 
 class DuckDBWarehouse(Warehouse):
@@ -69,8 +74,7 @@ class DuckDBWarehouse(Warehouse):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + self.lock_timeout_seconds
-        delay = 0.05
+        wait = LockWait(self.path, self.lock_timeout_seconds)
         while True:
             try:
                 con = duckdb.connect(self.path, read_only=read_only)
@@ -81,10 +85,8 @@ class DuckDBWarehouse(Warehouse):
                     # cannot attach to it, a read-write one reads the same committed data.
                     read_only = False
                     continue
-                if not _is_lock_conflict(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 2.0)
+                wait.after(error)  # another process holds the file: wait (bounded, logged), or raise
+        wait.done()
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET memory_limit = $limit", {"limit": self.memory_limit})
@@ -92,11 +94,11 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         if not Path(self.path).exists():
             raise FileNotFoundError(f"warehouse {self.path} does not exist yet: load some data first")
         with self.connect(read_only=True) as con:
-            return con.execute(sql, params or {}).df()
+            return con.execute(sql, list(params)).df()
 
     def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
         if not Path(self.path).exists():
@@ -109,13 +111,16 @@ class DuckDBWarehouse(Warehouse):
             ).fetchall()
         return [(name, dtype) for name, dtype in rows]
 
-    def load_raw_partition(self, contract: TableContract, export_date: date, files: Sequence[RawFile]) -> RawLoadResult:
+    def load_raw_partition(
+        self, contract: TableContract, partition: RawPartition, files: Sequence[RawFile]
+    ) -> RawLoadResult:
         with self.connect() as con:
-            _ensure_table(con, RAW_SCHEMA, contract.name, rv.warehouse_columns(contract))
+            _ensure_table(con, RAW_SCHEMA, contract.name, rv.warehouse_columns(contract, partition.column))
+            _key_quarantine_by_partition(con)
             _ensure_table(con, RAW_SCHEMA, QUARANTINE_TABLE, list(QUARANTINE_COLUMNS))
             validation = validate_files(con, contract, files)
-            rows_loaded, quarantined = _replace_partition(con, contract, export_date)
-        return validation.result(contract, export_date, files, rows_loaded, quarantined)
+            rows_loaded, quarantined = _replace_partition(con, contract, partition)
+        return validation.result(contract, partition, files, rows_loaded, quarantined)
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[tuple[str, str]]) -> None:
@@ -136,21 +141,38 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, colum
             con.execute(f"ALTER TABLE {target} ADD COLUMN {rv.quote_ident(name)} {dtype}")
 
 
-def _replace_partition(con: duckdb.DuckDBPyConnection, contract: TableContract, export_date: date) -> tuple[int, int]:
-    """Swap the export day's rows and quarantine entries in one transaction."""
+def _key_quarantine_by_partition(con: duckdb.DuckDBPyConnection) -> None:
+    """A quarantine table from before partition keys (`export_date DATE`) becomes `partition_key VARCHAR`
+    in place: a daily key is the date's ISO text, which is what the cast writes."""
+    columns = {
+        name: dtype
+        for name, dtype in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $s AND table_name = $t",
+            {"s": RAW_SCHEMA, "t": QUARANTINE_TABLE},
+        ).fetchall()
+    }
+    if "export_date" in columns and "partition_key" not in columns:
+        quarantine = f"{RAW_SCHEMA}.{QUARANTINE_TABLE}"
+        con.execute(f"ALTER TABLE {quarantine} RENAME COLUMN export_date TO partition_key")
+        con.execute(f"ALTER TABLE {quarantine} ALTER COLUMN partition_key SET DATA TYPE VARCHAR")
+
+
+def _replace_partition(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, partition: RawPartition
+) -> tuple[int, int]:
+    """Swap the partition's rows and quarantine entries in one transaction."""
     target = f"{RAW_SCHEMA}.{rv.quote_ident(contract.name)}"
     quarantine = f"{RAW_SCHEMA}.{QUARANTINE_TABLE}"
-    day = {"export_date": export_date}
+    column = rv.quote_ident(partition.column.name)
+    value = {"partition_value": partition.value}
+    keyed = {"partition_key": partition.key, "table": contract.name}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM {target} WHERE _export_date = $export_date", day)
-        con.execute(f"INSERT INTO {target} BY NAME {rv.latest_versions_sql(contract)}", day)
-        con.execute(
-            f"DELETE FROM {quarantine} WHERE source_table = $table AND export_date = $export_date",
-            {**day, "table": contract.name},
-        )
-        con.execute(f"INSERT INTO {quarantine} {rv.quarantine_rows_sql()}", {**day, "table": contract.name})
-        loaded = con.execute(f"SELECT count(*) FROM {target} WHERE _export_date = $export_date", day)
+        con.execute(f"DELETE FROM {target} WHERE {column} = $partition_value", value)
+        con.execute(f"INSERT INTO {target} BY NAME {rv.latest_versions_sql(contract, partition.column)}", value)
+        con.execute(f"DELETE FROM {quarantine} WHERE source_table = $table AND partition_key = $partition_key", keyed)
+        con.execute(f"INSERT INTO {quarantine} BY NAME {rv.quarantine_rows_sql()}", keyed)
+        loaded = con.execute(f"SELECT count(*) FROM {target} WHERE {column} = $partition_value", value)
         rows_loaded = loaded.fetchone()[0]
         quarantined = con.execute("SELECT count(*) FROM _validated WHERE reason IS NOT NULL").fetchone()[0]
         con.execute("COMMIT")

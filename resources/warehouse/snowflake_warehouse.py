@@ -4,18 +4,19 @@ Raw loads validate exactly as `DuckDBWarehouse` does: the same generated SQL (re
 runs in an in-process, in-memory DuckDB over the same line reader, so quarantine reasons, duplicates and
 the winning versions cannot differ between the lanes. Only the outcome travels to Snowflake:
 
-1. DuckDB (no Snowflake call yet, so an unreadable file leaves Snowflake untouched): read the lines,
-   validate, pick the latest version per key, write the valid rows and the quarantine rows to two
-   parquet files in a temporary folder.
+1. DuckDB (resources/warehouse/snowflake_staging.py; no Snowflake call yet, so an unreadable file leaves
+   Snowflake untouched): read the lines, validate, pick the latest version per key, write the valid rows
+   and the quarantine rows to two parquet files in a temporary folder.
 2. Snowflake DDL, which commits implicitly and so must precede the transaction: `CREATE SCHEMA/TABLE/STAGE
    IF NOT EXISTS`, `ALTER TABLE ADD COLUMN` for fields a newer contract added.
-3. `PUT` the parquet files to a fresh path `@RAW.CUMULUS_LOADS/<table>/<day>/<uuid>/{rows,quarantine}/`
+3. `PUT` the parquet files to a fresh path `@RAW.CUMULUS_LOADS/<table>/<partition>/<uuid>/{rows,quarantine}/`
    (a fresh path per load: Snowflake skips a file it has loaded before, and a PUT is not transactional).
-4. One transaction: `DELETE` the day from RAW.<TABLE> and from RAW.QUARANTINE, `COPY INTO` both from
+4. One transaction: `DELETE` the partition from RAW.<TABLE> (by its partition column) and from RAW.QUARANTINE
+   (by `partition_key`; an older table keyed by `export_date` is converted first), `COPY INTO` both from
    their stage paths (`TYPE=PARQUET`, `MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE`, `ON_ERROR=ABORT_STATEMENT`,
    `PURGE=TRUE`), check that every file was LOADED with the expected row count, `COMMIT`; on any error
    `ROLLBACK`, so what was loaded before stays as it was.
-5. After commit, count the day's rows in Snowflake (`rows_loaded`).
+5. After commit, count the partition's rows in Snowflake (`rows_loaded`).
 
 Identifiers are Snowflake's unquoted, upper-case ones (written quoted in upper case, so reserved words are
 safe): `raw`/`orders`/`order_id` from the contracts become RAW.ORDERS.ORDER_ID, which is what unquoted SQL
@@ -28,22 +29,21 @@ raised here name the account, host and port, never credentials.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import snowflake.connector
 from dagster_snowflake import SnowflakeResource
 from pydantic import Field
 
 from contracts.schema import TableContract
+from contracts.types import DUCKDB, SNOWFLAKE
 from resources.warehouse import validation_sql as rv
 from resources.warehouse.interface import (
     QUARANTINE_COLUMNS,
@@ -51,25 +51,12 @@ from resources.warehouse.interface import (
     RAW_SCHEMA,
     RawFile,
     RawLoadResult,
+    RawPartition,
     Warehouse,
 )
-from resources.warehouse.pyformat_params import to_pyformat
-from resources.warehouse.validation import LOAD_MEMORY_LIMIT, Validation, validate_files
+from resources.warehouse.snowflake_staging import copy_into, prepare_partition, put
 
 LOAD_STAGE = "CUMULUS_LOADS"  # a named internal stage in the RAW schema
-
-# Warehouse types of the contracts (DuckDB names) -> Snowflake column types. Snowflake's INTEGER and BIGINT
-# are both NUMBER(38,0); a 32-bit INTEGER is declared NUMBER(10,0) (it holds every int32) so that the
-# logical type survives the round trip through information_schema.
-SNOWFLAKE_TYPES: dict[str, str] = {
-    "BIGINT": "NUMBER(38,0)",
-    "INTEGER": "NUMBER(10,0)",
-    "DOUBLE": "FLOAT",
-    "VARCHAR": "VARCHAR",
-    "BOOLEAN": "BOOLEAN",
-    "TIMESTAMPTZ": "TIMESTAMP_TZ",
-    "DATE": "DATE",
-}
 
 # information_schema.columns.data_type -> logical name, for the types that are not NUMBER.
 _LOGICAL_TYPES: dict[str, str] = {
@@ -93,17 +80,17 @@ class SnowflakeUnreachableError(ConnectionError):
     """Snowflake's endpoint did not answer (stopped emulator, wrong host, no network)."""
 
 
-class SnowflakeLoadError(RuntimeError):
-    """A COPY INTO did not load what was staged; the transaction was rolled back."""
-
-
 def _is_unreachable(error: BaseException) -> bool:
     return isinstance(error, snowflake.connector.errors.OperationalError) and error.errno in _UNREACHABLE_ERRNOS
 
 
+# The loader declares columns in DuckDB's spelling; contracts/types.py renders each scalar for both engines.
+_SCALAR_OF_DUCKDB_TYPE = {spelling: scalar for scalar, spelling in DUCKDB.scalars.items()}
+
+
 def snowflake_type(warehouse_type: str) -> str:
-    """The Snowflake column type for a contract's warehouse type (DuckDB spelling)."""
-    return SNOWFLAKE_TYPES[warehouse_type.upper()]
+    """The Snowflake column type for a contract's warehouse type (DuckDB spelling), from contracts/types.py."""
+    return SNOWFLAKE.scalars[_SCALAR_OF_DUCKDB_TYPE[warehouse_type.upper()]]
 
 
 def logical_type(data_type: str, precision: int | None = None, scale: int | None = None) -> str:
@@ -124,42 +111,6 @@ def ident(name: str) -> str:
 
 def table_ref(schema: str, table: str) -> str:
     return f"{ident(schema)}.{ident(table)}"
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """The outcome of validating one export day in DuckDB, ready to be staged."""
-
-    validation: Validation
-    rows: int
-    quarantined: int
-    rows_file: Path
-    quarantine_file: Path
-
-
-def prepare_partition(contract: TableContract, export_date: date, files: Sequence[RawFile], folder: Path) -> _Prepared:
-    """Validate `files` with the DuckDB lane's SQL in an in-memory DuckDB; write rows and quarantine to parquet.
-
-    Raises `UnreadableExportFile` (naming the key) before anything else happens.
-    """
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        # Bounded like the local lane's loads; an in-memory database spills to the day's folder.
-        con.execute("SET memory_limit = $limit", {"limit": LOAD_MEMORY_LIMIT})
-        con.execute("SET temp_directory = $folder", {"folder": str(folder / "spill")})
-        validation = validate_files(con, contract, files)
-        day = {"export_date": export_date}
-        con.execute(f"CREATE TEMP TABLE _rows AS {rv.latest_versions_sql(contract)}", day)
-        con.execute(f"CREATE TEMP TABLE _quarantine AS {rv.quarantine_rows_sql()}", {**day, "table": contract.name})
-        rows_file, quarantine_file = folder / "rows.parquet", folder / "quarantine.parquet"
-        con.execute(f"COPY _rows TO {rv.sql_literal(str(rows_file))} (FORMAT PARQUET)")
-        con.execute(f"COPY _quarantine TO {rv.sql_literal(str(quarantine_file))} (FORMAT PARQUET)")
-        rows = con.execute("SELECT count(*) FROM _rows").fetchone()[0]
-        quarantined = con.execute("SELECT count(*) FROM _quarantine").fetchone()[0]
-    finally:
-        con.close()
-    return _Prepared(validation, rows, quarantined, rows_file, quarantine_file)
 
 
 class SnowflakeWarehouse(Warehouse):
@@ -194,7 +145,8 @@ class SnowflakeWarehouse(Warehouse):
             timezone="UTC",
             login_timeout=self.login_timeout,
             network_timeout=self.network_timeout,
-            additional_snowflake_connection_args=endpoint or None,
+            # qmark: `?` placeholders bound by Snowflake itself, the same spelling DuckDB binds (Warehouse.query).
+            additional_snowflake_connection_args={**endpoint, "paramstyle": "qmark"},
         )
 
     def describe_endpoint(self) -> str:
@@ -224,11 +176,10 @@ class SnowflakeWarehouse(Warehouse):
 
     # --------------------------------------------------------------------------------------------- reads
 
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        statement, bound = to_pyformat(sql, params)
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         with self.connect() as conn:
             cur = conn.cursor()
-            cur.execute(statement, bound)
+            cur.execute(sql, list(params))
             return _frame(cur)
 
     def table_columns(self, schema: str, table: str) -> list[tuple[str, str]]:
@@ -237,9 +188,9 @@ class SnowflakeWarehouse(Warehouse):
                 conn.cursor()
                 .execute(
                     "SELECT column_name, data_type, numeric_precision, numeric_scale "
-                    "FROM information_schema.columns WHERE table_schema = %(schema)s AND table_name = %(table)s "
+                    "FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
                     "ORDER BY ordinal_position",
-                    {"schema": schema.upper(), "table": table.upper()},
+                    [schema.upper(), table.upper()],
                 )
                 .fetchall()
             )
@@ -247,31 +198,33 @@ class SnowflakeWarehouse(Warehouse):
 
     # --------------------------------------------------------------------------------------------- loads
 
-    def load_raw_partition(self, contract: TableContract, export_date: date, files: Sequence[RawFile]) -> RawLoadResult:
+    def load_raw_partition(
+        self, contract: TableContract, partition: RawPartition, files: Sequence[RawFile]
+    ) -> RawLoadResult:
         target = table_ref(RAW_SCHEMA, contract.name)
         quarantine = table_ref(RAW_SCHEMA, QUARANTINE_TABLE)
-        day = {"d": export_date, "t": contract.name}
+        column = ident(partition.column.name)
         with tempfile.TemporaryDirectory(prefix="cumulus-snowflake-load-") as tmp:
-            prepared = prepare_partition(contract, export_date, files, Path(tmp))
+            prepared = prepare_partition(contract, partition, files, Path(tmp))
             with self.connect() as conn:
                 cur = conn.cursor()
-                self._ensure_tables(cur, contract)
+                self._ensure_tables(cur, contract, partition)
                 stage = f"@{RAW_SCHEMA.upper()}.{LOAD_STAGE}"
-                prefix = f"{stage}/{contract.name}/{export_date.isoformat()}/{uuid.uuid4().hex}"
+                folder = re.sub(r"[^0-9A-Za-z_-]", "", partition.key)  # 2026-11-03-07:00 -> 2026-11-03-0700
+                prefix = f"{stage}/{contract.name}/{folder}/{uuid.uuid4().hex}"
                 loads = [
                     (target, prepared.rows_file, f"{prefix}/rows/", prepared.rows),
                     (quarantine, prepared.quarantine_file, f"{prefix}/quarantine/", prepared.quarantined),
                 ]
                 for _, path, location, count in loads:
                     if count:
-                        _put(cur, path, location)
+                        put(cur, path, location)
                 cur.execute("BEGIN")
                 try:
-                    cur.execute(f"DELETE FROM {target} WHERE {ident('_export_date')} = %(d)s", day)
+                    cur.execute(f"DELETE FROM {target} WHERE {column} = ?", [partition.value])
                     cur.execute(
-                        f"DELETE FROM {quarantine} WHERE {ident('source_table')} = %(t)s "
-                        f"AND {ident('export_date')} = %(d)s",
-                        day,
+                        f"DELETE FROM {quarantine} WHERE {ident('source_table')} = ? AND {ident('partition_key')} = ?",
+                        [contract.name, partition.key],
                     )
                     for table, _, location, count in loads:
                         if count:
@@ -282,12 +235,11 @@ class SnowflakeWarehouse(Warehouse):
                         with suppress(Exception):
                             cur.execute("ROLLBACK")
                     raise
-                rows_loaded = cur.execute(
-                    f"SELECT count(*) FROM {target} WHERE {ident('_export_date')} = %(d)s", day
-                ).fetchone()[0]
-        return prepared.validation.result(contract, export_date, files, rows_loaded, prepared.quarantined)
+                counted = cur.execute(f"SELECT count(*) FROM {target} WHERE {column} = ?", [partition.value])
+                rows_loaded = counted.fetchone()[0]
+        return prepared.validation.result(contract, partition, files, rows_loaded, prepared.quarantined)
 
-    def _ensure_tables(self, cur: Any, contract: TableContract) -> None:
+    def _ensure_tables(self, cur: Any, contract: TableContract, partition: RawPartition) -> None:
         """Schema, tables and stage if missing; columns a newer contract added (additive evolution only).
 
         DDL commits implicitly in Snowflake, so this runs before the load's transaction.
@@ -295,47 +247,35 @@ class SnowflakeWarehouse(Warehouse):
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(RAW_SCHEMA)}")
         cur.execute(f"CREATE STAGE IF NOT EXISTS {RAW_SCHEMA.upper()}.{LOAD_STAGE}")
         for table, columns in (
-            (contract.name, rv.warehouse_columns(contract)),
+            (contract.name, rv.warehouse_columns(contract, partition.column)),
             (QUARANTINE_TABLE, list(QUARANTINE_COLUMNS)),
         ):
             ref = table_ref(RAW_SCHEMA, table)
             ddl = ", ".join(f"{ident(name)} {snowflake_type(dtype)}" for name, dtype in columns)
             cur.execute(f"CREATE TABLE IF NOT EXISTS {ref} ({ddl})")
-            existing = {
-                row[0].upper()
-                for row in cur.execute(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = %(s)s AND table_name = %(t)s",
-                    {"s": RAW_SCHEMA.upper(), "t": table.upper()},
-                ).fetchall()
-            }
+            existing = _column_names(cur, table)
+            if table == QUARANTINE_TABLE and "EXPORT_DATE" in existing and "PARTITION_KEY" not in existing:
+                _key_quarantine_by_partition(cur, ref)
+                existing = _column_names(cur, table)
             for name, dtype in columns:
                 if name.upper() not in existing:
                     cur.execute(f"ALTER TABLE {ref} ADD COLUMN {ident(name)} {snowflake_type(dtype)}")
 
 
-def _put(cur: Any, path: Path, location: str) -> None:
-    local = str(path)
-    if "'" in local:
-        raise ValueError(f"cannot PUT a file whose path contains a quote: {local}")
-    cur.execute(f"PUT 'file://{local}' {location} AUTO_COMPRESS=FALSE OVERWRITE=TRUE")
+def _column_names(cur: Any, table: str) -> set[str]:
+    rows = cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [RAW_SCHEMA.upper(), table.upper()],
+    ).fetchall()
+    return {row[0].upper() for row in rows}
 
 
-def copy_into(cur: Any, table: str, location: str, expected_rows: int) -> None:
-    """COPY one staged parquet file into `table`; raise unless it was LOADED with `expected_rows` rows."""
-    cur.execute(
-        f"COPY INTO {table} FROM {location} FILE_FORMAT=(TYPE=PARQUET) "
-        "MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE ON_ERROR=ABORT_STATEMENT PURGE=TRUE"
-    )
-    names = [d.name.lower() for d in cur.description]
-    results = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    loaded = sum(int(r.get("rows_loaded") or 0) for r in results)
-    statuses = {str(r.get("status")) for r in results}
-    if statuses != {"LOADED"} or loaded != expected_rows:
-        detail = "; ".join(f"{r.get('file')}: {r.get('status')} {r.get('first_error') or ''}".strip() for r in results)
-        raise SnowflakeLoadError(
-            f"COPY INTO {table} from {location} loaded {loaded} of {expected_rows} rows ({detail or 'no files'})"
-        )
+def _key_quarantine_by_partition(cur: Any, quarantine: str) -> None:
+    """A quarantine table from before partition keys (`EXPORT_DATE DATE`) gets `PARTITION_KEY VARCHAR`
+    holding the date's ISO text (a daily key), and loses `EXPORT_DATE` (Snowflake cannot retype in place)."""
+    cur.execute(f"ALTER TABLE {quarantine} ADD COLUMN {ident('partition_key')} VARCHAR")
+    cur.execute(f"UPDATE {quarantine} SET {ident('partition_key')} = TO_VARCHAR({ident('export_date')}, 'YYYY-MM-DD')")
+    cur.execute(f"ALTER TABLE {quarantine} DROP COLUMN {ident('export_date')}")
 
 
 def _frame(cur: Any) -> pd.DataFrame:

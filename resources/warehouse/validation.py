@@ -2,19 +2,26 @@
 
 The local warehouse runs it in its own file; the cloud ones in an in-memory DuckDB before shipping the
 outcome, so quarantine reasons, duplicates and the winning versions cannot differ between the lanes.
+
+A zero-byte file is an empty part, whatever its name: exporters write one for an empty result, so it is read
+as empty text (0 lines, no error). A non-empty `.gz` that is not gzip or is cut short is unreadable and
+fails its partition naming the file (`UnreadableExportFile`).
 """
 
 from __future__ import annotations
 
+import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from pathlib import Path
 
 import duckdb
 
-from contracts.schema import TableContract
+from contracts.schema import MAX_LINE_BYTES, TableContract
 from resources.warehouse import validation_sql as rv
-from resources.warehouse.interface import RawFile, RawLoadResult, UnreadableExportFile
+from resources.warehouse.interface import RawFile, RawLoadResult, RawPartition, UnreadableExportFile
+from resources.warehouse.long_lines import copy_cutting_overlong_lines
 
 # DuckDB's memory for a load, beyond which it spills to disk, so a load's memory stays flat as a day grows.
 # Measured 2026-11-25 loading one day of order lines (peak RSS of the loading process, wall time):
@@ -33,11 +40,16 @@ class Validation:
     unknown_fields: tuple[str, ...]
 
     def result(
-        self, contract: TableContract, export_date: date, files: Sequence[RawFile], rows_loaded: int, quarantined: int
+        self,
+        contract: TableContract,
+        partition: RawPartition,
+        files: Sequence[RawFile],
+        rows_loaded: int,
+        quarantined: int,
     ) -> RawLoadResult:
         return RawLoadResult(
             table=contract.name,
-            export_date=export_date,
+            partition_key=partition.key,
             files=tuple(f.key for f in files),
             lines_read=self.lines_read,
             rows_loaded=rows_loaded,
@@ -49,7 +61,7 @@ class Validation:
 
 
 # Files per validating statement: their readers' buffers are held from the statement's start, so this
-# bounds that memory (8 x 4 MiB) however many files a day has, and 8 keeps both cores busy.
+# bounds that memory (8 x 4 MiB) however many files a partition has, and 8 keeps both cores busy.
 FILES_PER_STATEMENT = 8
 
 
@@ -88,10 +100,42 @@ def _validate_some(
 ) -> None:
     try:
         con.execute(f"{into} {rv.validated_lines_sql(contract, indices)}", _file_parameters(files, indices))
-    except duckdb.Error:
+    except duckdb.Error as error:
+        if rv.is_line_too_long(error):
+            for n, index in enumerate(indices):
+                _validate_long_lines(con, contract, into if n == 0 else "INSERT INTO _validated", files, index)
+            return
         for index in indices:
             _raise_if_unreadable(con, files, index)
         raise
+
+
+def _validate_long_lines(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, into: str, files: Sequence[RawFile], index: int
+) -> None:
+    """Validate one file whose lines may be longer than the usual reader's 2 MiB, up to `MAX_LINE_BYTES`.
+
+    One file at a time, since this reader's buffer must exceed the limit; a file with a line over the limit
+    is read from a copy with that line cut (long_lines.py), and the line is quarantined, never the file.
+    """
+    parameters = _file_parameters(files, [index])
+    try:
+        con.execute(f"{into} {rv.validated_lines_sql(contract, [index], rv.LONG_LINES)}", parameters)
+        return
+    except duckdb.Error as error:
+        if not rv.is_line_too_long(error):
+            _raise_if_unreadable(con, files, index, rv.LONG_LINES)
+            raise
+    with tempfile.TemporaryDirectory(prefix="cumulus-long-lines-") as folder:
+        copy = Path(folder) / "lines.jsonl"
+        gzipped = parameters[f"compression_{index}"] == "gzip"
+        try:
+            cut = copy_cutting_overlong_lines(files[index].path, gzipped, copy, MAX_LINE_BYTES)
+        except (OSError, EOFError, zlib.error) as error:
+            raise UnreadableExportFile(files[index].key, str(error)) from error
+        parameters = {f"path_{index}": str(copy), f"compression_{index}": "none"}
+        sql = rv.validated_lines_sql(contract, [index], rv.LONG_LINES, {index: cut})
+        con.execute(f"{into} {sql}", parameters)
 
 
 def _file_parameters(files: Sequence[RawFile], indices: Sequence[int]) -> dict[str, str]:
@@ -99,13 +143,21 @@ def _file_parameters(files: Sequence[RawFile], indices: Sequence[int]) -> dict[s
     parameters = {}
     for index in indices:
         parameters[f"path_{index}"] = str(files[index].path)
-        parameters[f"compression_{index}"] = "gzip" if files[index].key.endswith(".gz") else "none"
+        parameters[f"compression_{index}"] = "gzip" if _is_gzip(files[index]) else "none"
     return parameters
 
 
-def _raise_if_unreadable(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], index: int) -> None:
+def _is_gzip(file: RawFile) -> bool:
+    """A `.gz` with content: a zero-byte part is read as the empty text it stands for."""
+    return file.key.endswith(".gz") and file.path.stat().st_size > 0
+
+
+def _raise_if_unreadable(
+    con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], index: int, reader: rv.LineReader = rv.USUAL_LINES
+) -> None:
     """Read one file alone; raise `UnreadableExportFile` if it cannot be read."""
     try:
-        con.execute(f"SELECT count(*) FROM ({rv.read_lines_sql([index])})", _file_parameters(files, [index])).fetchone()
+        sql = f"SELECT count(*) FROM ({rv.read_lines_sql([index], reader)})"
+        con.execute(sql, _file_parameters(files, [index])).fetchone()
     except duckdb.Error as error:
         raise UnreadableExportFile(files[index].key, str(error).splitlines()[0]) from error

@@ -8,23 +8,20 @@ names the table, the field and the contract rule that was broken.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from contracts.schema import Field, TableContract
+import duckdb
 
-# How each logical type is first extracted by json_transform. Integers go through DOUBLE so that 12.5
-# is caught as "not an integer" instead of being silently truncated to 12 by a BIGINT transform.
-_EXTRACT_AS = {
-    "bigint": "DOUBLE",
-    "integer": "DOUBLE",
-    "double": "DOUBLE",
-    "varchar": "VARCHAR",
-    "boolean": "BOOLEAN",
-    "timestamptz": "VARCHAR",
-    "date": "VARCHAR",
-}
+from contracts.schema import MAX_LINE_BYTES, Field, TableContract
+from resources.warehouse import json_scalars
 
-LINEAGE_COLUMNS = (("_export_date", "DATE"), ("_source_key", "VARCHAR"), ("_source_line", "BIGINT"))
+if TYPE_CHECKING:
+    from resources.warehouse.interface import PartitionColumn
+
+LINEAGE_COLUMNS = (("_source_key", "VARCHAR"), ("_source_line", "BIGINT"))
 
 
 def sql_literal(value: str) -> str:
@@ -43,46 +40,36 @@ def quote_ident(name: str) -> str:
     return f'"{safe_ident(name)}"'
 
 
-def warehouse_columns(contract: TableContract) -> list[tuple[str, str]]:
-    """The raw table's columns: the contract's fields, then where each row came from."""
-    return [(f.name, f.warehouse_type) for f in contract.fields] + list(LINEAGE_COLUMNS)
+def warehouse_columns(contract: TableContract, partition: PartitionColumn) -> list[tuple[str, str]]:
+    """The raw table's columns: the contract's fields, then the row's partition and where it came from."""
+    fields = [(f.name, f.warehouse_type) for f in contract.fields]
+    return [*fields, (partition.name, partition.type), *LINEAGE_COLUMNS]
 
 
 def json_structure(contract: TableContract) -> str:
-    return json.dumps({f.name: _EXTRACT_AS[f.type] for f in contract.fields})
+    """What json_transform extracts: every field as its JSON text, read by `json_scalars.typed_value`."""
+    return json.dumps({f.name: "JSON" for f in contract.fields})
 
 
 def _typed_value(f: Field) -> str:
-    ref = f"r.{quote_ident(f.name)}"
-    if f.type in ("timestamptz", "date"):
-        return f"try_cast({ref} AS {f.warehouse_type})"
-    if f.type in ("bigint", "integer"):
-        return f"CASE WHEN {ref} = floor({ref}) THEN CAST({ref} AS {f.warehouse_type}) END"
-    return ref
+    return json_scalars.typed_value(f, f"r.{quote_ident(f.name)}")
 
 
 def _field_problem(contract: TableContract, f: Field) -> str:
     """A SQL expression: NULL when the field is fine, else the reason it breaks the contract."""
     label = f"{contract.name}.{f.name}"
-    ref = f"r.{quote_ident(f.name)}"
+    typed = quote_ident(f.name)  # the column `_typed_value` made
     path = sql_literal(f"$.{f.name}")
-    raw_type = f"coalesce(json_type(line, {path}), 'NULL')"
+    json_type = f"coalesce(json_type(line, {path}), 'NULL')"
     got = f"json_extract(line, {path})::VARCHAR"
-    typed = _typed_value(f)
-    rules = []
-    missing = sql_literal(f"{label}: required field is missing")
-    if f.required:
-        rules.append(f"WHEN {raw_type} = 'NULL' THEN {missing}")
-    else:
-        rules.append(f"WHEN {raw_type} = 'NULL' THEN NULL")
-    rules.append(f"WHEN {typed} IS NULL THEN {sql_literal(f'{label}: expected {f.type}, got ')} || {got}")
-    if f.type == "timestamptz":
-        no_offset = sql_literal(f"{label}: timestamp has no UTC offset: ")
-        rules.append(f"WHEN NOT regexp_matches({ref}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') THEN {no_offset} || {ref}")
+    missing = sql_literal(f"{label}: required field is missing") if f.required else "NULL"
+    rules = [f"WHEN {json_type} = 'NULL' THEN {missing}"]
+    for condition, reason in json_scalars.type_rules(f, label, typed, json_type, got):
+        rules.append(f"WHEN {condition} THEN {sql_literal(reason)} || {got}")
     if f.allowed:
         allowed = ", ".join(sql_literal(v) for v in f.allowed)
         reason = sql_literal(f"{label}: not one of {'|'.join(f.allowed)}, got ")
-        rules.append(f"WHEN {ref} NOT IN ({allowed}) THEN {reason} || {got}")
+        rules.append(f"WHEN {typed} NOT IN ({allowed}) THEN {reason} || {got}")
     if f.min_value is not None:
         reason = sql_literal(f"{label}: below minimum {f.min_value}, got ")
         rules.append(f"WHEN {typed} < {f.min_value} THEN {reason} || {got}")
@@ -92,17 +79,21 @@ def _field_problem(contract: TableContract, f: Field) -> str:
 def _certainly_valid(f: Field) -> str:
     """A cheap test on the extracted value: TRUE only when the field breaks no rule.
 
-    FALSE does not mean invalid (an optional field may just be absent): such rows take the full
-    `_field_problem` path, which parses the line again to say exactly what is wrong.
+    FALSE does not mean invalid: such rows take the full `_field_problem` path, which parses the line again
+    to say exactly what is wrong. An absent or null optional field is certainly valid: its JSON text `r.<name>`
+    is NULL only then (a present value of the wrong type has a text), so orders without a promo_code skip
+    that path.
     """
     name = quote_ident(f.name)
     tests = [f"{name} IS NOT NULL"]
-    if f.type == "timestamptz":
-        tests.append(f"regexp_matches(r.{name}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$')")
+    if (format_test := json_scalars.format_is_valid(f, f"r.{name}")) is not None:
+        tests.append(format_test)
     if f.allowed:
         tests.append(f"{name} IN ({', '.join(sql_literal(v) for v in f.allowed)})")
     if f.min_value is not None:
         tests.append(f"{name} >= {f.min_value}")
+    if not f.required:
+        return f"(r.{name} IS NULL OR (" + " AND ".join(tests) + "))"
     return "(" + " AND ".join(tests) + ")"
 
 
@@ -111,13 +102,17 @@ def _unknown_keys(contract: TableContract) -> str:
 
     When the line has exactly as many keys as `r` has non-NULL fields, every key is a contract field
     (each non-NULL field is a distinct key of the line), so the common line skips the per-key filter.
-    Lines with a NULL, absent or extra field take the filter. 1M order lines: 1.56 s -> 1.30 s for
-    the validating statement, bare read_json 1.05 s, measured 2026-11-25.
+    Counting the commas proves it without parsing the line again: an object of n members has n - 1
+    top-level commas and any other comma (in a string, a nested value) only adds to the count, so
+    n <= commas + 1; with commas + 1 = present <= n, n = present. Lines with a comma in a value or a
+    NULL, absent or extra field count their keys with json_keys, which parses the line once more.
+    1M order_items lines, validating statement on one thread: 1.31 -> 1.21 s of CPU (medians of 3).
     """
     known = ", ".join(sql_literal(n) for n in contract.field_names)
     present = " + ".join(f"(r.{quote_ident(f.name)} IS NOT NULL)::INTEGER" for f in contract.fields)
+    commas = "strlen(line) - strlen(replace(line, ',', ''))"
     return (
-        f"CASE WHEN r IS NULL OR len(json_keys(line)) = {present} THEN NULL "
+        f"CASE WHEN r IS NULL OR {commas} + 1 = ({present}) OR len(json_keys(line)) = {present} THEN NULL "
         f"ELSE nullif(list_filter(json_keys(line), lambda k: k NOT IN ({known})), []) END"
     )
 
@@ -129,28 +124,79 @@ def _unknown_keys(contract: TableContract) -> str:
 # parallel, one per core (with preserve_insertion_order off, see warehouse.validate_files).
 # Each branch's reader holds its buffer from the statement's start: with the default 32 MB, one statement
 # over the 20 files of a 20M-line day ran out of the warehouse's 1 GB. 4 MiB made no difference to speed
-# (5M lines: 3.0 s either way); max_line_size is DuckDB's default, pinned, because a buffer larger than it
-# would otherwise raise it and accept longer lines than before.
+# (5M lines: 3.0 s either way). A longer line fails the statement (`is_line_too_long`), and the loader reads
+# each of its files again alone with `LONG_LINES`, whose buffer must exceed its longest line.
+# parallel=false: DuckDB's parallel CSV reader silently drops a last line longer than its buffer (and fails
+# other such lines with "does not support a full read"); the single-threaded one reports every line over
+# max_line_size. A gzip stream is read by one thread either way (1M lines: 0.53-0.59 s both ways).
 _READ_OPTIONS = (
     "columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', header=false, auto_detect=false, "
-    "null_padding=true, strict_mode=false, buffer_size=4194304, max_line_size=2097152"
+    "null_padding=true, strict_mode=false, parallel=false"
 )
+_LINE_TOO_LONG = re.compile(r"^Maximum line size of \d+ bytes exceeded\.", re.MULTILINE)
 
 
-def _read_lines(index: int) -> str:
+@dataclass(frozen=True)
+class LineReader:
+    """How DuckDB's line reader is sized: it takes lines of up to `longest_line` bytes (without the newline)."""
+
+    longest_line: int
+    buffer_size: int
+
+    def __post_init__(self) -> None:
+        if self.buffer_size <= self.longest_line + 1:
+            raise ValueError("DuckDB's line reader needs a buffer larger than its max_line_size")
+
+    def options(self) -> str:
+        # DuckDB's max_line_size is exclusive: a line of exactly that many bytes fails.
+        return f"{_READ_OPTIONS}, buffer_size={self.buffer_size}, max_line_size={self.longest_line + 1}"
+
+
+USUAL_LINES = LineReader(longest_line=2 * 1024 * 1024 - 1, buffer_size=4 * 1024 * 1024)
+LONG_LINES = LineReader(longest_line=MAX_LINE_BYTES, buffer_size=MAX_LINE_BYTES + 4 * 1024 * 1024)
+
+
+def is_line_too_long(error: duckdb.Error) -> bool:
+    """Whether DuckDB's line reader failed on a line longer than its max_line_size."""
+    return isinstance(error, duckdb.InvalidInputException) and bool(_LINE_TOO_LONG.search(str(error)))
+
+
+TOO_LONG_REASON = f"line longer than {MAX_LINE_BYTES // 2**20} MiB"
+"""The quarantine reason of a line over `MAX_LINE_BYTES`; its raw_line keeps the line's first bytes."""
+
+
+def _read_lines(index: int, reader: LineReader) -> str:
     return (
         f"SELECT CAST({index} AS INTEGER) AS source_index, row_number() OVER () AS line_no, line "
-        f"FROM read_csv($path_{index}, compression=$compression_{index}, {_READ_OPTIONS})"
+        f"FROM read_csv($path_{index}, compression=$compression_{index}, {reader.options()})"
     )
 
 
-def read_lines_sql(indices: Sequence[int]) -> str:
+def read_lines_sql(indices: Sequence[int], reader: LineReader = USUAL_LINES) -> str:
     """Every line of the files `indices` (parameters $path_<i>, $compression_<i>) as (source_index, line_no, line)."""
-    return "\n    UNION ALL ".join(_read_lines(i) for i in indices)
+    return "\n    UNION ALL ".join(_read_lines(i, reader) for i in indices)
 
 
-def validated_lines_sql(contract: TableContract, indices: Sequence[int]) -> str:
+def _overlong(cut_lines: Mapping[int, Sequence[int]]) -> str:
+    """SQL: whether a line is one that was cut for being longer than the loader reads (FALSE if none)."""
+    tests = [
+        f"(source_index = {int(index)} AND line_no IN ({', '.join(str(int(n)) for n in numbers)}))"
+        for index, numbers in cut_lines.items()
+        if numbers
+    ]
+    return " OR ".join(tests) or "FALSE"
+
+
+def validated_lines_sql(
+    contract: TableContract,
+    indices: Sequence[int],
+    reader: LineReader = USUAL_LINES,
+    cut_lines: Mapping[int, Sequence[int]] | None = None,
+) -> str:
     """The lines of the files `indices` (parameters as `read_lines_sql`), validated against the contract in one pass.
+
+    `cut_lines` maps a file's index to the numbers of its lines that were longer than `MAX_LINE_BYTES` and
+    were cut to their first bytes (`long_lines.py`): each is quarantined as too long.
 
     Columns: source_index (the file's position in `_source_files`), line_no, reason (NULL for a valid
     record), the typed contract fields, unknown_keys (top-level keys the contract does not know, NULL when
@@ -173,7 +219,8 @@ SELECT source_index, line_no, reason, {fields}, unknown_keys,
        CASE WHEN reason IS NOT NULL OR unknown_keys IS NOT NULL THEN line END AS line
 FROM (
     SELECT *,
-           CASE WHEN r IS NOT NULL
+           CASE WHEN {_overlong(cut_lines or {})} THEN {sql_literal(TOO_LONG_REASON)}
+           WHEN r IS NOT NULL
                AND {certainly_valid} THEN NULL
            WHEN line IS NULL OR trim(line) = '' THEN 'empty line'
            WHEN NOT json_valid(line) THEN 'not valid JSON'
@@ -187,7 +234,7 @@ FROM (
         FROM (
             SELECT source_index, line_no, line,
                    CASE WHEN json_valid(line) THEN json_transform(line, {structure}) END AS r
-            FROM ({read_lines_sql(indices)})
+            FROM ({read_lines_sql(indices, reader)})
         )
     )
 )
@@ -206,15 +253,18 @@ def source_files_sql() -> str:
     )
 
 
-def latest_versions_sql(contract: TableContract) -> str:
+def latest_versions_sql(contract: TableContract, partition: PartitionColumn) -> str:
     """Valid records, one per primary key: the greatest version wins, then the later file and line.
 
+    A contract that `keeps_versions` keeps one record per primary key and version instead (the later file
+    and line win), so every version of a product changed twice in a day reaches the warehouse.
     Only keys that occur more than once go through the window (~1% of the bench's order lines): ranking
     every row sorted the whole day with all its columns. The primary key and version are required
     fields, so valid rows have no NULL in them and an equi-join finds every duplicate.
     5M order lines: 3.0 s -> 2.0 s for the insert, bare read_json 2.7 s, measured 2026-11-25 under load.
     """
-    keys = ", ".join(quote_ident(k) for k in contract.primary_key)
+    unique = (*contract.primary_key, contract.version_field) if contract.keeps_versions else contract.primary_key
+    keys = ", ".join(quote_ident(k) for k in unique)
     columns = ", ".join(quote_ident(f.name) for f in contract.fields)
     return f"""
 WITH valid AS NOT MATERIALIZED (SELECT * FROM _validated WHERE reason IS NULL),
@@ -228,8 +278,8 @@ latest AS (
         PARTITION BY {keys}
         ORDER BY {quote_ident(contract.version_field)} DESC, source_key DESC, line_no DESC) = 1
 )
-SELECT {columns}, CAST($export_date AS DATE) AS _export_date, source_key AS _source_key,
-       line_no AS _source_line
+SELECT {columns}, CAST($partition_value AS {partition.type}) AS {quote_ident(partition.name)},
+       source_key AS _source_key, line_no AS _source_line
 FROM latest JOIN _source_files USING (source_index)
 """
 
@@ -242,10 +292,10 @@ def unknown_fields_sql() -> str:
 def quarantine_rows_sql() -> str:
     """The invalid lines of `_validated` as quarantine rows, in file and line order.
 
-    Columns in the order of warehouse.QUARANTINE_COLUMNS; parameters $table and $export_date.
+    Columns in the order of warehouse.QUARANTINE_COLUMNS; parameters $table and $partition_key.
     """
     return """
-SELECT CAST($table AS VARCHAR) AS source_table, CAST($export_date AS DATE) AS export_date, source_key,
+SELECT CAST($table AS VARCHAR) AS source_table, CAST($partition_key AS VARCHAR) AS partition_key, source_key,
        CAST(line_no AS BIGINT) AS line_number, reason, line AS raw_line
 FROM _validated JOIN _source_files USING (source_index)
 WHERE reason IS NOT NULL

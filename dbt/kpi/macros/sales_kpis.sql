@@ -3,10 +3,12 @@
   kpi_weekly_sales and kpi_monthly_sales all call this one definition, so the three cannot drift apart;
   the semantics are spelled out in docs/kpi_semantics.md and in the models' descriptions.
 
-  Window: the periods that overlap [min_date - restatement_days, max_date] AND contain at least one day
-  whose orders export is loaded (raw.orders._export_date). Each such period gets exactly one row,
-  recomputed in full from fct_orders (buyers are distinct counts, so a week cannot be summed from days)
-  over the orders placed on its loaded days.
+  Window: the periods that contain at least one day whose orders export is loaded
+  (raw.orders._export_date) and that overlap [min_date - restatement_days, max_date] or contain a day
+  whose numbers the exports of min_date..max_date change (macros/dependent_days.sql: a late part moves
+  customers' first orders on later days). Each such period gets exactly one row, recomputed in full from
+  fct_orders (buyers are distinct counts, so a week cannot be summed from days) over the orders placed
+  on its loaded days.
   A loaded period without any order still gets a row, of zeros (aov and cancel_rate NULL), so that every
   recomputed period replaces its previous row.
 #}
@@ -14,10 +16,16 @@
 {%- set window = cumulus.partition_window() -%}
 {%- set first_day = cumulus.period_start_of(window.restated_from, grain) -%}
 {%- set last_day = cumulus.period_end_of(window.max_date, grain) -%}
-with loaded_days as (
+with dependent_periods as (
+    select distinct {{ cumulus.period_start('order_date', grain) }} as period_start
+    from ({{ cumulus.days_depending_on_changed_orders() }}) as dependent_days
+),
+
+loaded_days as (
     select distinct export_date as order_date
     from {{ ref('stg_orders') }}
     where export_date between {{ cumulus.date_literal(first_day) }} and {{ cumulus.date_literal(last_day) }}
+        or {{ cumulus.period_start('export_date', grain) }} in (select period_start from dependent_periods)
 ),
 
 loaded_periods as (
@@ -39,7 +47,6 @@ orders_in_scope as (
         o.is_refunded
     from {{ ref('fct_orders') }} as o
     inner join loaded_days as d on d.order_date = o.order_date
-    where o.order_date between {{ cumulus.date_literal(first_day) }} and {{ cumulus.date_literal(last_day) }}
 ),
 
 -- Each buyer's first counted (non-cancelled) order over all of fct_orders, not just this window.

@@ -5,23 +5,23 @@
 #}
 {{ config(unique_key='order_date') }}
 
--- Sales per Asia/Seoul business day of placement and product category. Same window as kpi_daily_sales:
--- the loaded days in [min_date - restatement_days, max_date].
+-- Sales per Asia/Seoul business day of placement and product category. Recomputes the loaded days in
+-- [min_date - restatement_days, max_date] and the loaded days whose lines the exports of
+-- min_date..max_date change (changed orders, lines placed under a changed product version).
 {%- set window = cumulus.partition_window() %}
 
 with loaded_days as (
     select distinct export_date as order_date
     from {{ ref('stg_orders') }}
     where export_date between {{ cumulus.date_literal(window.restated_from) }}
-        and {{ cumulus.date_literal(window.max_date) }}
+            and {{ cumulus.date_literal(window.max_date) }}
+        or export_date in (select order_date from ({{ cumulus.days_depending_on_changed_products() }}) as d)
 ),
 
 orders_in_scope as (
     select o.order_id, o.customer_id, o.order_date, o.placed_at, o.is_cancelled
     from {{ ref('fct_orders') }} as o
     inner join loaded_days as d on d.order_date = o.order_date
-    where o.order_date between {{ cumulus.date_literal(window.restated_from) }}
-        and {{ cumulus.date_literal(window.max_date) }}
 ),
 
 items as (
@@ -33,9 +33,10 @@ items as (
     ) = 1
 ),
 
--- The category of the product version in effect when the order was placed: the newest version written
--- at or before placed_at, else (a product first exported after the order) its oldest version. History
--- therefore does not move when a product is re-categorised later.
+-- The category of the product version in effect when the order was placed: among every exported
+-- version (several a day included), the one with the greatest updated_at <= placed_at, else (a product
+-- first exported after the order) its earliest version; equal updated_at: the later export, file and
+-- line. History therefore does not move when a product is re-categorised later.
 item_categories as (
     select
         i.order_item_id,
@@ -49,7 +50,9 @@ item_categories as (
             case when p.updated_at <= o.placed_at then 0 else 1 end,
             case when p.updated_at <= o.placed_at then p.updated_at end desc nulls last,
             p.updated_at asc,
-            p.export_date asc
+            p.export_date desc,
+            p.source_key desc,
+            p.source_line desc
     ) = 1
 )
 

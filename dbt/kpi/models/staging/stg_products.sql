@@ -1,4 +1,4 @@
--- Every version of every product as exported, one row per (product_id, export_date).
+-- Every version of every product as exported, one row per (product_id, updated_at) per export day.
 select
     product_id,
     sku,
