@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench import backfill, file_to_kpi, location_load, raw_load, sensor_tick
 from bench.data import day_export, history
-from bench.report import (
+from bench.figure_tables import (
     backfill_rows,
     backfill_summary,
     file_to_kpi_rows,
@@ -22,8 +22,8 @@ from bench.report import (
     raw_load_summary,
     sensor_tick_rows,
     sensor_tick_summary,
-    write,
 )
+from bench.report import write
 from resources.settings import REPO_ROOT
 
 # A figure's section of the report, and its rows in the results table at the top.

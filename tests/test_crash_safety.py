@@ -8,10 +8,9 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from devtools.emulators import venv_executable
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.settings import DBT_EXECUTABLE, REPO_ROOT
 from tests.conftest import Lane
+from tests.warehouse_holder import held_by_another_process
 
 DAY = date(2026, 11, 2)
 STAGING = [dg.AssetKey(["snowflake", "staging", name]) for name in ("stg_customers", "stg_orders")]
@@ -47,21 +47,8 @@ def lane(tmp_path_factory) -> Iterator[Lane]:
     lane.instance.dispose()
 
 
-@contextmanager
-def warehouse_held_by_another_process(path: Path, seconds: float) -> Iterator[subprocess.Popen]:
-    """A second process with a read-write connection to the warehouse for `seconds`."""
-    hold = f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})"
-    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
-
-
 def test_a_dbt_step_waits_for_the_warehouse_lock_another_process_holds_and_says_so(lane):
-    with warehouse_held_by_another_process(lane.settings.warehouse_path, seconds=6) as holder:
+    with held_by_another_process(lane.settings.warehouse_path, seconds=6) as holder:
         began = time.monotonic()
         result = lane.run_days(DAY, keys=STAGING)
         waited = time.monotonic() - began

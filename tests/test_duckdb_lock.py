@@ -4,7 +4,6 @@ a real second process holding the file."""
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
 import time
 
@@ -12,21 +11,16 @@ import duckdb
 import pytest
 
 from resources.warehouse.duckdb_lock import WarehouseLockTimeout, lock_holder, wait_for_write_lock
+from tests.warehouse_holder import held_by_another_process
 
 
 @pytest.fixture
 def held_warehouse(tmp_path):
+    """The warehouse held by a read-only session in another process (what the README suggests analysts use)."""
     path = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(path)).close()
-    hold = (
-        f"import duckdb, time; c = duckdb.connect({str(path)!r}, read_only=True); "
-        "print('held', flush=True); time.sleep(60)"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
-    yield path, holder
-    holder.kill()
-    holder.wait()
+    with held_by_another_process(path, seconds=60, read_only=True) as holder:
+        yield path, holder
 
 
 def test_a_read_only_session_in_another_process_is_a_lock_conflict_naming_that_process(held_warehouse):
@@ -35,7 +29,7 @@ def test_a_read_only_session_in_another_process_is_a_lock_conflict_naming_that_p
         duckdb.connect(str(path))
     found = lock_holder(conflict.value)
     assert found is not None and found.pid == holder.pid
-    assert str(found).startswith(f"{sys.executable} -c import duckdb")  # its command line, where readable
+    assert str(found).startswith(f"{sys.executable} -c import sys, time, duckdb")  # its command line, where readable
 
 
 def test_an_unreadable_file_in_a_folder_named_blocks_is_not_a_lock_conflict_and_is_not_waited_for(tmp_path):

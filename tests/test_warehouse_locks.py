@@ -3,40 +3,14 @@ once on any other error opening it, such as a corrupt file whose path happens to
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from resources.warehouse.duckdb_lock import WarehouseLockTimeout
 from resources.warehouse.duckdb_warehouse import DuckDBWarehouse
-
-HOLD_FILE = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("held", flush=True)
-time.sleep(float(sys.argv[2]))
-con.close()
-"""
-
-
-@contextmanager
-def held_by_another_process(path: Path, seconds: float) -> Iterator[subprocess.Popen]:
-    """Another process with `path` open read-write (DuckDB's write lock) for about `seconds`."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FILE, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
+from tests.warehouse_holder import held_by_another_process
 
 
 def test_a_lock_held_by_another_process_is_waited_for_then_the_connection_opens(tmp_path):
