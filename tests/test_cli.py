@@ -19,6 +19,8 @@ from contracts.shop import export_partition_prefix
 from generator.shop import ShopConfig, generate_shop_exports
 from resources.storage.local import LocalObjectStore
 
+pytestmark = pytest.mark.slow  # runs the whole KPI graph with real dbt
+
 REPO = Path(__file__).resolve().parent.parent
 FIRST, LAST = date(2026, 11, 2), date(2026, 11, 6)
 BROKEN_DAY = date(2026, 11, 5)  # the 4th of the 5 days

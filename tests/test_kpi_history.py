@@ -38,6 +38,8 @@ from tests.kpi_oracle import (
     weekly_kpis,
 )
 
+pytestmark = pytest.mark.slow  # runs the whole KPI graph with real dbt
+
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):

@@ -20,6 +20,8 @@ from resources.storage.local import LocalObjectStore
 from tests.conftest import Lane
 from tests.kpi_oracle import daily_kpis
 
+pytestmark = pytest.mark.slow  # runs the whole KPI graph with real dbt
+
 FIRST = date(2026, 11, 2)
 DAYS = 7
 LAST = FIRST + timedelta(days=DAYS - 1)
