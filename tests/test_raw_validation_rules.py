@@ -59,9 +59,14 @@ def line(record: dict, **changes) -> str:
 
 def load(tmp_path: Path, contract: TableContract, *lines: str) -> tuple[DuckDBWarehouse, RawLoadResult]:
     """Load `lines` as one export file of `contract` for DAY into a fresh DuckDB warehouse."""
+    return load_file(tmp_path, contract, jsonl_gz(*lines))
+
+
+def load_file(tmp_path: Path, contract: TableContract, content: bytes) -> tuple[DuckDBWarehouse, RawLoadResult]:
+    """Load `content` as one gzipped export file of `contract` for DAY into a fresh DuckDB warehouse."""
     key = export_file_key(contract.name, DAY.isoformat(), 0)
     path = tmp_path / "part-0000.jsonl.gz"
-    path.write_bytes(jsonl_gz(*lines))
+    path.write_bytes(content)
     warehouse = DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
     result = warehouse.load_raw_partition(
         contract, RawPartition(DAY.isoformat(), EXPORT_DATE, DAY), [RawFile(key, "e", path)]
@@ -179,6 +184,32 @@ def test_booleans_strings_and_timestamps_take_only_their_own_json_type(tmp_path)
     assert result.rows_loaded == 2
 
 
+def test_a_timestamp_is_a_json_string_ending_with_its_utc_offset(tmp_path):
+    at = "2026-11-03T10:00:00"
+    warehouse, result = load(
+        tmp_path,
+        ORDER_ITEMS,
+        line(ITEM, order_item_id=1, created_at=f"{at}+09:00"),
+        line(ITEM, order_item_id=2, created_at=f"{at}-0500"),
+        line(ITEM, order_item_id=3, created_at=f"{at}Z"),
+        line(ITEM, order_item_id=4).replace("+09:00", "\\u002B09:00"),  # an escaped '+' is still a '+'
+        line(ITEM, order_item_id=5, created_at=at),
+        line(ITEM, order_item_id=6, created_at=f"{at}+09"),
+        line(ITEM, order_item_id=7, created_at=[f"{at}+09:00"]),
+        line(ITEM, order_item_id=8, created_at=f"{at}+ab:cd"),
+    )
+    instants = warehouse.query("SELECT order_item_id, epoch(created_at) AS s FROM raw.order_items ORDER BY 1")
+    base = 1793700000  # 2026-11-03T10:00:00Z
+    assert instants.values.tolist() == [[1, base - 9 * 3600], [2, base + 5 * 3600], [3, base], [4, base - 9 * 3600]]
+    assert quarantine(warehouse) == {
+        5: f'order_items.created_at: timestamp has no UTC offset: "{at}"',
+        6: f'order_items.created_at: timestamp has no UTC offset: "{at}+09"',
+        7: f'order_items.created_at: expected timestamptz, got ["{at}+09:00"]',
+        8: f'order_items.created_at: expected timestamptz, got "{at}+ab:cd"',
+    }
+    assert result.quarantined == 4
+
+
 # ------------------------------------------------------------------------------------------ versions
 
 
@@ -230,6 +261,31 @@ def test_an_overlong_last_line_is_quarantined_too_not_dropped(tmp_path):
     """DuckDB's parallel line reader dropped a last line longer than its buffer without an error."""
     much_too_long = line(PRODUCT, product_id=2, name="y" * (MAX_LINE_BYTES + 8 * 1024 * 1024))
     warehouse, result = load(tmp_path, PRODUCTS, line(PRODUCT, product_id=1), much_too_long)
+    assert quarantine(warehouse) == {2: TOO_LONG_REASON}
+    assert (result.lines_read, result.rows_loaded, result.quarantined) == (2, 1, 1)
+
+
+def test_a_valid_line_of_5_mib_between_others_loads(tmp_path):
+    """Longer than the parallel reader's buffer: that reader fails it with "does not support a full read"."""
+    long_name = "x" * (5 * 1024 * 1024)
+    products = [line(PRODUCT, product_id=1), line(PRODUCT, product_id=2, name=long_name), line(PRODUCT, product_id=3)]
+    warehouse, result = load(tmp_path, PRODUCTS, *products)
+    lengths = warehouse.query("SELECT product_id, length(name) AS n FROM raw.products ORDER BY 1")
+    assert lengths.values.tolist() == [[1, len("Down parka")], [2, len(long_name)], [3, len("Down parka")]]
+    assert (result.lines_read, result.quarantined) == (3, 0)
+
+
+@pytest.mark.parametrize("shape", ["two gzip members", "CRLF line ends"])
+def test_a_file_not_proven_complete_is_read_again_and_keeps_its_overlong_last_line(tmp_path, shape):
+    """Its lines do not add up to the size in its gzip trailer, so whether the parallel reader dropped a last
+    line cannot be told from the sizes: the file is read again with the single-threaded reader."""
+    first, last = line(PRODUCT, product_id=1), line(PRODUCT, product_id=2, name="y" * (MAX_LINE_BYTES + 1))
+    if shape == "two gzip members":
+        content = gzip.compress(f"{first}\n".encode()) + gzip.compress(f"{last}\n".encode())
+    else:
+        content = gzip.compress(f"{first}\r\n{last}\r\n".encode())
+    warehouse, result = load_file(tmp_path, PRODUCTS, content)
+    assert warehouse.query("SELECT product_id FROM raw.products")["product_id"].tolist() == [1]
     assert quarantine(warehouse) == {2: TOO_LONG_REASON}
     assert (result.lines_read, result.rows_loaded, result.quarantined) == (2, 1, 1)
 

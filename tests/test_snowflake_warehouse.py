@@ -42,8 +42,8 @@ def export(tmp: Path, day: date, part: int, *lines: str) -> RawFile:
 
 
 def new_warehouse(endpoint: dict, **overrides) -> SnowflakeWarehouse:
-    fields = {**FAKE_SNOWFLAKE_CREDENTIALS, "password": SECRET, "database": DATABASE, **endpoint}
-    return SnowflakeWarehouse(**fields, login_timeout=5, network_timeout=5, **overrides)
+    fields = {**FAKE_SNOWFLAKE_CREDENTIALS, "password": SECRET, "database": DATABASE, **endpoint, **overrides}
+    return SnowflakeWarehouse(**{"login_timeout": 5, "network_timeout": 5, **fields})
 
 
 @pytest.fixture(scope="module")
@@ -230,3 +230,26 @@ def test_a_stopped_endpoint_fails_fast_and_clearly_and_keeps_the_committed_rows(
         assert day_rows(warehouse, DAY) == committed
         assert warehouse.load_raw_partition(ORDERS, export_day(DAY), files[DAY]).rows_loaded == 3
         assert day_rows(warehouse, DAY) != committed  # order 5's later version, from the second file
+
+
+def test_a_quarantine_table_keyed_by_export_date_is_converted_to_partition_keys(server, tmp_path):
+    """A warehouse loaded before partition keys (RAW.QUARANTINE.EXPORT_DATE DATE) keeps its entries, now
+    keyed by the day's ISO text, beside the new load's."""
+    server.create_database("OLD_SHOP")
+    old = new_warehouse(server.endpoint, database="OLD_SHOP")
+    with old.connect() as conn:
+        cur = conn.cursor()
+        cur.execute("CREATE SCHEMA IF NOT EXISTS RAW")
+        cur.execute(
+            "CREATE TABLE RAW.QUARANTINE (SOURCE_TABLE VARCHAR, EXPORT_DATE DATE, SOURCE_KEY VARCHAR, "
+            "LINE_NUMBER NUMBER(38,0), REASON VARCHAR, RAW_LINE VARCHAR)"
+        )
+        cur.execute("INSERT INTO RAW.QUARANTINE VALUES ('orders', '2026-11-02', 'k', 1, 'not valid JSON', '{')")
+    old.load_raw_partition(ORDERS, export_day(DAY), [export(tmp_path, DAY, 0, order(), "{")])
+    assert "partition_key" in dict(old.table_columns("raw", "quarantine"))
+    assert "export_date" not in dict(old.table_columns("raw", "quarantine"))
+    rows = old.query("SELECT partition_key, line_number FROM raw.quarantine ORDER BY partition_key")
+    assert list(zip(rows["partition_key"], rows["line_number"].astype(int), strict=True)) == [
+        ("2026-11-02", 1),
+        (DAY.isoformat(), 2),
+    ]

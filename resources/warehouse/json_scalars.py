@@ -16,9 +16,11 @@ The rules (docs/shop_exports.md states them for users):
 
 `json_transform` extracts every scalar as its JSON text (type JSON) and the casts below read that text:
 DuckDB's own JSON-to-number casts are lax (`"68900"` -> 68900, `1.5` -> 2, `true` -> 1) and a DOUBLE rounds
-integers above 2^53. The text costs CPU: 1M order_items lines (5 integer fields), validating statement on one
-thread, 0.93 s with integers read as DOUBLE, 1.21 s from their text (medians of 3; VARIANT, the one-parse
-alternative, took 4.2 s).
+integers above 2^53. A timestamptz alone is extracted as the string's text (VARCHAR): the fast path needs
+the cast and a UTC offset at its end, which no JSON value but a string has; the slow path asks the line its
+JSON type. Reading integers exactly is what validation costs beyond the earlier lax reading: 1M order_items
+lines (5 integer fields), validating statement on one thread, 0.91 s with a (lax) BIGINT transform, 1.07 s
+from their text (medians of 7, 2026-12-06; VARIANT, the one-parse alternative, took 4.2 s).
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ JSON_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 _UTC_OFFSET_AT_END = "'(Z|[+-]\\d{2}:?\\d{2})\"$'"  # on the JSON text, so before the closing quote
 
 
+def extracted_as(f: Field) -> str:
+    """The type json_transform extracts the field as: its JSON text, but a timestamptz's string as VARCHAR."""
+    return "VARCHAR" if f.type == "timestamptz" else "JSON"
+
+
 def _has_fraction_or_exponent(text: str) -> str:
     """SQL: whether a JSON number's text is not an integer literal. The text comes from DuckDB's JSON writer,
     which spells every non-integer number with '.' or a lower-case 'e' ('1000.0', '4.6e+18'); an upper-case
@@ -41,10 +48,14 @@ def _has_fraction_or_exponent(text: str) -> str:
     return f"(contains({text}, '.') OR contains({text}, 'e'))"
 
 
+def _text(extracted: str) -> str:
+    return f"CAST({extracted} AS VARCHAR)"
+
+
 def typed_value(f: Field, json_value: str) -> str:
-    """SQL: the field's value in its warehouse type from `json_value` (its JSON text), NULL when it breaks the
-    type rule (or is JSON null)."""
-    text = f"CAST({json_value} AS VARCHAR)"
+    """SQL: the field's value in its warehouse type from `json_value` (as `extracted_as`), NULL when it breaks
+    the type rule (or is JSON null). A timestamptz cast from a non-string's text is caught by `type_rules`."""
+    text = _text(json_value)
     if f.type in INTEGER_RANGES:
         number = f"TRY_CAST({text} AS DOUBLE)"
         whole_and_exact = f"{number} = trunc({number}) AND abs({number}) < {EXACT_DOUBLE_LIMIT}"
@@ -59,16 +70,43 @@ def typed_value(f: Field, json_value: str) -> str:
         return f"CASE {text} WHEN 'true' THEN true WHEN 'false' THEN false END"
     if f.type == "varchar":
         return f"CASE WHEN starts_with({text}, '\"') THEN {json_value} ->> '$' END"
+    if f.type == "timestamptz":
+        return f"TRY_CAST({json_value} AS TIMESTAMPTZ)"  # the string's text, unescaped
     if f.type in STRING_TYPES:
         return f"TRY_CAST({json_value} AS {f.warehouse_type})"  # DuckDB's JSON cast: from a JSON string only
     raise ValueError(f"field {f.name}: no JSON reading for type {f.type}")
 
 
-def format_is_valid(f: Field, json_value: str) -> str | None:
-    """SQL: TRUE when a value that has its type also has its format (a timestamp's UTC offset); None if no rule."""
+def shortest_spelling(f: Field, extracted: str) -> str:
+    """SQL: a lower bound of the bytes the line spends on the field's value, from its extracted text (`extracted_as`;
+    NULL when absent or null). DuckDB writes a JSON text back no longer than it was spelt, but for a number that
+    it spells with '.' or 'e' (`1e3` -> `1000.0`): such a value counts 1 byte, as does any value whose text may
+    be such a number. A string's text keeps its quotes; a timestamptz's VARCHAR text lost them (and only a
+    string's text casts to a timestamp)."""
+    text = _text(extracted)  # spelt as in `typed_value`, so that DuckDB evaluates their common parts once
+    if f.type in INTEGER_RANGES:
+        return f"CASE WHEN {_has_fraction_or_exponent(text)} THEN 1 ELSE strlen({text}) END"
+    if f.type == "boolean":
+        return f"CASE WHEN {text} IN ('true', 'false') THEN strlen({text}) ELSE 1 END"
     if f.type == "timestamptz":
-        return f"regexp_matches(CAST({json_value} AS VARCHAR), {_UTC_OFFSET_AT_END})"
+        return f"CASE WHEN {typed_value(f, extracted)} IS NOT NULL THEN strlen({text}) + 2 ELSE 1 END"
+    if f.type in STRING_TYPES:
+        return f"CASE WHEN starts_with({text}, '\"') THEN strlen({text}) ELSE 1 END"
+    return "1"
+
+
+def format_is_certainly_valid(f: Field, extracted: str) -> str | None:
+    """SQL over the extracted value (`extracted_as`): TRUE only when a value that has its type also has its
+    format (a timestamp's UTC offset) and is of its JSON type; None if no rule. `Z`, `+hh:mm` or `-hh:mm` at
+    the end of a text that casts to a timestamp: DuckDB's cast takes only digits there and no JSON number,
+    boolean, array or object has such a text. A `+hhmm` offset is valid too, proven by `type_rules`."""
+    if f.type == "timestamptz":
+        return f"(suffix({extracted}, 'Z') OR {extracted} LIKE '%+__:__' OR {extracted} LIKE '%-__:__')"
     return None
+
+
+def _has_utc_offset(json_text: str) -> str:
+    return f"regexp_matches(CAST({json_text} AS VARCHAR), {_UTC_OFFSET_AT_END})"
 
 
 def type_rules(f: Field, label: str, typed: str, json_type: str, got: str) -> list[tuple[str, str]]:
@@ -96,5 +134,9 @@ def type_rules(f: Field, label: str, typed: str, json_type: str, got: str) -> li
         not_finite = (f"{typed} IS NULL AND {json_type} IN {JSON_NUMBER_TYPES}", f"{label}: double out of range, got ")
         return [not_finite, wrong_type]
     if f.type == "timestamptz":
-        return [wrong_type, (f"NOT {format_is_valid(f, got)}", f"{label}: timestamp has no UTC offset: ")]
+        not_a_string = f"{json_type} <> 'VARCHAR' OR {typed} IS NULL"
+        return [
+            (not_a_string, wrong_type[1]),
+            (f"NOT {_has_utc_offset(got)}", f"{label}: timestamp has no UTC offset: "),
+        ]
     return [wrong_type]

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from contracts.schema import MAX_LINE_BYTES, TableContract
+from resources.warehouse import line_reader
 from resources.warehouse import validation_sql as rv
 from resources.warehouse.interface import RawFile, RawLoadResult, RawPartition, UnreadableExportFile
 from resources.warehouse.long_lines import copy_cutting_overlong_lines
@@ -96,18 +97,45 @@ def validate_files(con: duckdb.DuckDBPyConnection, contract: TableContract, file
 
 
 def _validate_some(
-    con: duckdb.DuckDBPyConnection, contract: TableContract, into: str, files: Sequence[RawFile], indices: range
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    into: str,
+    files: Sequence[RawFile],
+    indices: Sequence[int],
+    reader: line_reader.LineReader = line_reader.USUAL_LINES,
 ) -> None:
     try:
-        con.execute(f"{into} {rv.validated_lines_sql(contract, indices)}", _file_parameters(files, indices))
+        sql = rv.validated_lines_sql(contract, indices, reader)
+        con.execute(f"{into} {sql}", _file_parameters(files, indices))
     except duckdb.Error as error:
-        if rv.is_line_too_long(error):
+        if line_reader.is_line_too_long(error):
             for n, index in enumerate(indices):
                 _validate_long_lines(con, contract, into if n == 0 else "INSERT INTO _validated", files, index)
             return
         for index in indices:
             _raise_if_unreadable(con, files, index)
         raise
+    if reader.parallel:
+        for index in _read_incompletely(con, files, indices):
+            con.execute("DELETE FROM _validated WHERE source_index = $index", {"index": index})
+            one_thread = line_reader.USUAL_LINES_ONE_THREAD
+            _validate_some(con, contract, "INSERT INTO _validated", files, [index], one_thread)
+
+
+def _read_incompletely(con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], indices: Sequence[int]) -> list[int]:
+    """The files of `indices` whose lines in `_validated` are not proven to be all of the file's lines."""
+    bytes_read = dict(
+        con.execute(
+            "SELECT source_index, sum(line_bytes) + count(*) FROM _validated "
+            "WHERE source_index BETWEEN $first AND $last GROUP BY source_index",
+            {"first": min(indices), "last": max(indices)},
+        ).fetchall()
+    )
+    return [
+        index
+        for index in indices
+        if not line_reader.read_completely(files[index].path, _is_gzip(files[index]), bytes_read.get(index, 0))
+    ]
 
 
 def _validate_long_lines(
@@ -120,11 +148,11 @@ def _validate_long_lines(
     """
     parameters = _file_parameters(files, [index])
     try:
-        con.execute(f"{into} {rv.validated_lines_sql(contract, [index], rv.LONG_LINES)}", parameters)
+        con.execute(f"{into} {rv.validated_lines_sql(contract, [index], line_reader.LONG_LINES)}", parameters)
         return
     except duckdb.Error as error:
-        if not rv.is_line_too_long(error):
-            _raise_if_unreadable(con, files, index, rv.LONG_LINES)
+        if not line_reader.is_line_too_long(error):
+            _raise_if_unreadable(con, files, index, line_reader.LONG_LINES)
             raise
     with tempfile.TemporaryDirectory(prefix="cumulus-long-lines-") as folder:
         copy = Path(folder) / "lines.jsonl"
@@ -134,12 +162,12 @@ def _validate_long_lines(
         except (OSError, EOFError, zlib.error) as error:
             raise UnreadableExportFile(files[index].key, str(error)) from error
         parameters = {f"path_{index}": str(copy), f"compression_{index}": "none"}
-        sql = rv.validated_lines_sql(contract, [index], rv.LONG_LINES, {index: cut})
+        sql = rv.validated_lines_sql(contract, [index], line_reader.LONG_LINES, {index: cut})
         con.execute(f"{into} {sql}", parameters)
 
 
 def _file_parameters(files: Sequence[RawFile], indices: Sequence[int]) -> dict[str, str]:
-    """The parameters of `rv.read_lines_sql(indices)`."""
+    """The parameters of `line_reader.read_lines_sql(indices)`."""
     parameters = {}
     for index in indices:
         parameters[f"path_{index}"] = str(files[index].path)
@@ -153,11 +181,14 @@ def _is_gzip(file: RawFile) -> bool:
 
 
 def _raise_if_unreadable(
-    con: duckdb.DuckDBPyConnection, files: Sequence[RawFile], index: int, reader: rv.LineReader = rv.USUAL_LINES
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[RawFile],
+    index: int,
+    reader: line_reader.LineReader = line_reader.USUAL_LINES,
 ) -> None:
     """Read one file alone; raise `UnreadableExportFile` if it cannot be read."""
     try:
-        sql = f"SELECT count(*) FROM ({rv.read_lines_sql([index], reader)})"
+        sql = f"SELECT count(*) FROM ({line_reader.read_lines_sql([index], reader)})"
         con.execute(sql, _file_parameters(files, [index])).fetchone()
     except duckdb.Error as error:
         raise UnreadableExportFile(files[index].key, str(error).splitlines()[0]) from error

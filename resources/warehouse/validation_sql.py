@@ -8,15 +8,12 @@ names the table, the field and the contract rule that was broken.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import duckdb
 
 from contracts.schema import MAX_LINE_BYTES, Field, TableContract
 from resources.warehouse import json_scalars
+from resources.warehouse.line_reader import LINE_BYTES, USUAL_LINES, LineReader, read_lines_sql
 
 if TYPE_CHECKING:
     from resources.warehouse.interface import PartitionColumn
@@ -47,8 +44,8 @@ def warehouse_columns(contract: TableContract, partition: PartitionColumn) -> li
 
 
 def json_structure(contract: TableContract) -> str:
-    """What json_transform extracts: every field as its JSON text, read by `json_scalars.typed_value`."""
-    return json.dumps({f.name: "JSON" for f in contract.fields})
+    """What json_transform extracts: every field as `json_scalars.extracted_as`, read by `json_scalars.typed_value`."""
+    return json.dumps({f.name: json_scalars.extracted_as(f) for f in contract.fields})
 
 
 def _typed_value(f: Field) -> str:
@@ -80,13 +77,13 @@ def _certainly_valid(f: Field) -> str:
     """A cheap test on the extracted value: TRUE only when the field breaks no rule.
 
     FALSE does not mean invalid: such rows take the full `_field_problem` path, which parses the line again
-    to say exactly what is wrong. An absent or null optional field is certainly valid: its JSON text `r.<name>`
-    is NULL only then (a present value of the wrong type has a text), so orders without a promo_code skip
-    that path.
+    to say exactly what is wrong. An absent or null optional field is certainly valid: its extracted text
+    `r.<name>` is NULL only then (a present value of the wrong type has a text), so orders without a
+    promo_code skip that path.
     """
     name = quote_ident(f.name)
     tests = [f"{name} IS NOT NULL"]
-    if (format_test := json_scalars.format_is_valid(f, f"r.{name}")) is not None:
+    if (format_test := json_scalars.format_is_certainly_valid(f, f"r.{name}")) is not None:
         tests.append(format_test)
     if f.allowed:
         tests.append(f"{name} IN ({', '.join(sql_literal(v) for v in f.allowed)})")
@@ -97,84 +94,42 @@ def _certainly_valid(f: Field) -> str:
     return "(" + " AND ".join(tests) + ")"
 
 
+def _shortest_line(contract: TableContract) -> str:
+    """SQL over `r`: the fewest bytes a line can have whose keys are exactly `r`'s non-NULL fields (compact,
+    unescaped, each value as short as `json_scalars.shortest_spelling` allows). Any other member (an unknown
+    or repeated key, a null) adds at least 5 bytes (`,"":0`), so a line of exactly this length has no key
+    but the contract's."""
+    members = [
+        f"coalesce({len(f.name.encode()) + 4} + {json_scalars.shortest_spelling(f, f'r.{quote_ident(f.name)}')}, 0)"
+        for f in contract.fields
+    ]
+    return "1 + " + " + ".join(members)  # the braces, less the comma the first member does not have
+
+
 def _unknown_keys(contract: TableContract) -> str:
     """A SQL expression over a parsed line: its top-level keys that are not contract fields, NULL if none.
 
-    When the line has exactly as many keys as `r` has non-NULL fields, every key is a contract field
-    (each non-NULL field is a distinct key of the line), so the common line skips the per-key filter.
-    Counting the commas proves it without parsing the line again: an object of n members has n - 1
-    top-level commas and any other comma (in a string, a nested value) only adds to the count, so
-    n <= commas + 1; with commas + 1 = present <= n, n = present. Lines with a comma in a value or a
-    NULL, absent or extra field count their keys with json_keys, which parses the line once more.
-    1M order_items lines, validating statement on one thread: 1.31 -> 1.21 s of CPU (medians of 3).
+    Three proofs that there are none, cheapest first, the common line taking the first: the line is
+    `shortest_line` bytes long (a compact line of integers and timestamps); it has as many keys as `r` has
+    non-NULL fields (each non-NULL field is a distinct key of the line), counted from its commas: an object
+    of n members has n - 1 top-level commas and any other comma (in a string, a nested value) only adds to
+    the count, so n <= commas + 1 and with commas + 1 = present <= n, n = present; or counted with
+    json_keys, which parses the line once more (a null, absent or extra field). 1M order_items lines,
+    validating statement on one thread: json_keys -> commas 1.31 -> 1.21 s (medians of 3), commas -> length
+    1.05 -> 1.02 s (medians of 7).
     """
     known = ", ".join(sql_literal(n) for n in contract.field_names)
     present = " + ".join(f"(r.{quote_ident(f.name)} IS NOT NULL)::INTEGER" for f in contract.fields)
     commas = "strlen(line) - strlen(replace(line, ',', ''))"
     return (
-        f"CASE WHEN r IS NULL OR {commas} + 1 = ({present}) OR len(json_keys(line)) = {present} THEN NULL "
+        f"CASE WHEN r IS NULL OR strlen(line) = shortest_line OR {commas} + 1 = ({present}) "
+        f"OR len(json_keys(line)) = {present} THEN NULL "
         f"ELSE nullif(list_filter(json_keys(line), lambda k: k NOT IN ({known})), []) END"
     )
 
 
-# One column per line: \x01 never occurs unescaped in valid JSON, and quoting is off, so every physical line
-# arrives whole. row_number() OVER () with nothing to partition or order by is DuckDB's streaming window:
-# it numbers lines in file order (the gzip stream is read by one thread) without holding them. That window
-# keeps its pipeline on one thread, so each file gets its own branch of a UNION ALL: the branches run in
-# parallel, one per core (with preserve_insertion_order off, see warehouse.validate_files).
-# Each branch's reader holds its buffer from the statement's start: with the default 32 MB, one statement
-# over the 20 files of a 20M-line day ran out of the warehouse's 1 GB. 4 MiB made no difference to speed
-# (5M lines: 3.0 s either way). A longer line fails the statement (`is_line_too_long`), and the loader reads
-# each of its files again alone with `LONG_LINES`, whose buffer must exceed its longest line.
-# parallel=false: DuckDB's parallel CSV reader silently drops a last line longer than its buffer (and fails
-# other such lines with "does not support a full read"); the single-threaded one reports every line over
-# max_line_size. A gzip stream is read by one thread either way (1M lines: 0.53-0.59 s both ways).
-_READ_OPTIONS = (
-    "columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', header=false, auto_detect=false, "
-    "null_padding=true, strict_mode=false, parallel=false"
-)
-_LINE_TOO_LONG = re.compile(r"^Maximum line size of \d+ bytes exceeded\.", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class LineReader:
-    """How DuckDB's line reader is sized: it takes lines of up to `longest_line` bytes (without the newline)."""
-
-    longest_line: int
-    buffer_size: int
-
-    def __post_init__(self) -> None:
-        if self.buffer_size <= self.longest_line + 1:
-            raise ValueError("DuckDB's line reader needs a buffer larger than its max_line_size")
-
-    def options(self) -> str:
-        # DuckDB's max_line_size is exclusive: a line of exactly that many bytes fails.
-        return f"{_READ_OPTIONS}, buffer_size={self.buffer_size}, max_line_size={self.longest_line + 1}"
-
-
-USUAL_LINES = LineReader(longest_line=2 * 1024 * 1024 - 1, buffer_size=4 * 1024 * 1024)
-LONG_LINES = LineReader(longest_line=MAX_LINE_BYTES, buffer_size=MAX_LINE_BYTES + 4 * 1024 * 1024)
-
-
-def is_line_too_long(error: duckdb.Error) -> bool:
-    """Whether DuckDB's line reader failed on a line longer than its max_line_size."""
-    return isinstance(error, duckdb.InvalidInputException) and bool(_LINE_TOO_LONG.search(str(error)))
-
-
 TOO_LONG_REASON = f"line longer than {MAX_LINE_BYTES // 2**20} MiB"
 """The quarantine reason of a line over `MAX_LINE_BYTES`; its raw_line keeps the line's first bytes."""
-
-
-def _read_lines(index: int, reader: LineReader) -> str:
-    return (
-        f"SELECT CAST({index} AS INTEGER) AS source_index, row_number() OVER () AS line_no, line "
-        f"FROM read_csv($path_{index}, compression=$compression_{index}, {reader.options()})"
-    )
-
-
-def read_lines_sql(indices: Sequence[int], reader: LineReader = USUAL_LINES) -> str:
-    """Every line of the files `indices` (parameters $path_<i>, $compression_<i>) as (source_index, line_no, line)."""
-    return "\n    UNION ALL ".join(_read_lines(i, reader) for i in indices)
 
 
 def _overlong(cut_lines: Mapping[int, Sequence[int]]) -> str:
@@ -200,8 +155,8 @@ def validated_lines_sql(
 
     Columns: source_index (the file's position in `_source_files`), line_no, reason (NULL for a valid
     record), the typed contract fields, unknown_keys (top-level keys the contract does not know, NULL when
-    there are none) and line, kept only where reason or unknown_keys needs it, so a day's valid lines are
-    never held as text.
+    there are none), line, kept only where reason or unknown_keys needs it, so a day's valid lines are
+    never held as text, and line_bytes (`line_reader.read_completely` proves no line was dropped).
 
     Each line is parsed once for the common case: json_transform extracts every field, and a row whose
     values all pass `_certainly_valid` is done. Only the others (malformed lines, absent optional
@@ -216,7 +171,7 @@ def validated_lines_sql(
     structure = sql_literal(json_structure(contract))
     return f"""
 SELECT source_index, line_no, reason, {fields}, unknown_keys,
-       CASE WHEN reason IS NOT NULL OR unknown_keys IS NOT NULL THEN line END AS line
+       CASE WHEN reason IS NOT NULL OR unknown_keys IS NOT NULL THEN line END AS line, {LINE_BYTES} AS line_bytes
 FROM (
     SELECT *,
            CASE WHEN {_overlong(cut_lines or {})} THEN {sql_literal(TOO_LONG_REASON)}
@@ -230,7 +185,8 @@ FROM (
            {_unknown_keys(contract)} AS unknown_keys
     FROM (
         SELECT source_index, line_no, line, r,
-               {typed}
+               {typed},
+               {_shortest_line(contract)} AS shortest_line
         FROM (
             SELECT source_index, line_no, line,
                    CASE WHEN json_valid(line) THEN json_transform(line, {structure}) END AS r
@@ -261,13 +217,14 @@ def latest_versions_sql(contract: TableContract, partition: PartitionColumn) -> 
     Only keys that occur more than once go through the window (~1% of the bench's order lines): ranking
     every row sorted the whole day with all its columns. The primary key and version are required
     fields, so valid rows have no NULL in them and an equi-join finds every duplicate.
-    5M order lines: 3.0 s -> 2.0 s for the insert, bare read_json 2.7 s, measured 2026-11-25 under load.
+    5M order lines: 3.0 s -> 2.0 s for the insert, bare read_json 2.7 s, measured 2026-11-25 under load;
+    `valid` carries only the columns the insert needs: 1.45 -> 1.36 s (medians of 3, 2026-12-06).
     """
     unique = (*contract.primary_key, contract.version_field) if contract.keeps_versions else contract.primary_key
     keys = ", ".join(quote_ident(k) for k in unique)
     columns = ", ".join(quote_ident(f.name) for f in contract.fields)
     return f"""
-WITH valid AS NOT MATERIALIZED (SELECT * FROM _validated WHERE reason IS NULL),
+WITH valid AS NOT MATERIALIZED (SELECT source_index, line_no, {columns} FROM _validated WHERE reason IS NULL),
 duplicated AS MATERIALIZED (SELECT {keys} FROM valid GROUP BY {keys} HAVING count(*) > 1),
 latest AS (
     SELECT * FROM valid ANTI JOIN duplicated USING ({keys})
