@@ -9,7 +9,6 @@ but 127.0.0.1, and no credentials but the fake ones below are used.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,9 +17,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from devtools.process_group import stop_process_group
 
 HOST = "127.0.0.1"
 FAKE_AWS_REGION = "ap-northeast-2"
@@ -71,19 +72,8 @@ def wait_until_answering(url: str, process: subprocess.Popen, timeout: float, lo
 
 
 def stop(process: subprocess.Popen, timeout: float = 5.0) -> None:
-    """SIGTERM the emulator's session, then SIGKILL it if it has not exited after `timeout` seconds."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
+    """SIGTERM the emulator's session, then SIGKILL whatever of it is left after `timeout` seconds."""
+    stop_process_group(process, timeout)
 
 
 class ServerProcess:

@@ -7,16 +7,22 @@
   In a daily run in date order these are days of the window itself, so nothing more is recomputed.
 #}
 
+{#- The ids of the orders with a row (order or line) in the exports of the window (fct_orders rebuilds these). -#}
+{% macro orders_touched_in_window() -%}
+select order_id from {{ ref('stg_orders') }}
+where {{ cumulus.in_export_window('export_date') }}
+union
+select order_id from {{ ref('stg_order_items') }}
+where {{ cumulus.in_export_window('export_date') }}
+{%- endmacro %}
+
+
 {#- Every version of every order with a row (order or line) in the exports of the window. -#}
 {% macro orders_changed_in_window() -%}
 select order_id, customer_id, order_date
 from {{ ref('stg_orders') }}
 where order_id in (
-    select order_id from {{ ref('stg_orders') }}
-    where {{ cumulus.in_export_window('export_date') }}
-    union
-    select order_id from {{ ref('stg_order_items') }}
-    where {{ cumulus.in_export_window('export_date') }}
+    {{ cumulus.orders_touched_in_window() }}
 )
 {%- endmacro %}
 

@@ -5,11 +5,7 @@
 -- so far, so re-running an old partition never regresses an order to an older status.
 
 with touched_orders as (
-    select order_id from {{ ref('stg_orders') }}
-    where {{ cumulus.in_export_window('export_date') }}
-    union
-    select order_id from {{ ref('stg_order_items') }}
-    where {{ cumulus.in_export_window('export_date') }}
+    {{ cumulus.orders_touched_in_window() }}
 ),
 
 latest_orders as (
